@@ -19,6 +19,7 @@ class PolicyAnalysis:
     _principals: dict[PrincipalEntry, Principal] = field(default_factory=dict)
     _grants: dict[PrincipalEntry, list[Grant]] = field(default_factory=dict)
     _allowed: dict[PrincipalEntry, list[int]] = field(default_factory=dict)
+    _by_kind: dict[Kind, list[Principal]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for statement in self.policy.statements:
@@ -28,6 +29,7 @@ class PolicyAnalysis:
                 principal = self._principals.get(entry)
                 if principal is None:
                     principal = self._principals[entry] = classify(entry)
+                    self._by_kind.setdefault(principal.kind, []).append(principal)
                     self._grants[entry] = []
                     self._allowed[entry] = []
                 self._allowed[entry].append(statement.index)
@@ -37,6 +39,8 @@ class PolicyAnalysis:
 
     def principals(self, *kinds: Kind) -> list[Principal]:
         """Principals of these kinds named in an Allow statement, in order of appearance."""
+        if len(kinds) == 1:
+            return self._by_kind.get(kinds[0], [])
         return [p for p in self._principals.values() if p.kind in kinds]
 
     def grants(self, principal: Principal) -> list[Grant]:

@@ -22,7 +22,7 @@ from trust_auditor.guards import (
 )
 from trust_auditor.model import TrustContext
 from trust_auditor.policy import Condition, Effect, Policy, Statement
-from trust_auditor.principals import Kind, Principal
+from trust_auditor.principals import Kind, Principal, classify
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +66,10 @@ def _names(statement: Statement, principal: Principal, account_id: str | None) -
             principal.entry.value,
         ):
             return True
-        if (
-            account
-            and entry.field == "AWS"
-            and entry.value in (account, f"{entry.value.rsplit(':', 5)[0]}:iam::{account}:root")
-        ):
-            return True
+        if account and entry.field == "AWS":
+            named = classify(entry)
+            if named.is_root and named.account_id == account:
+                return True
     return False
 
 

@@ -62,18 +62,22 @@ def _finding(exposures: Sequence[Exposure], analysis: PolicyAnalysis) -> Finding
             details.append(exposure.detail)
     # A principal reached through the same statement twice (e.g. `"*"` pinned to two accounts)
     # needs its fix once.
-    fixes = list(dict.fromkeys(e.fix for e in exposures))
-    document = corrected_policy(analysis.policy, fixes)
+    fixes = list(
+        {(id(e.fix.statement), e.fix.principal, e.fix.add): e.fix for e in exposures}.values()
+    )
     role_name = context.role.name if context.role else None
+
+    def build() -> tuple[dict[str, Any] | None, str | None]:
+        document = corrected_policy(analysis.policy, fixes)
+        return document, apply_command(document, role_name)
+
     return Finding(
         rule=first.rule,
         principal=first.principal,
         title=title(first.rule, first.principal, context),
         detail=sanitize(" ".join(details), DETAIL_LIMIT),
-        remediation=Remediation(
-            remediation_text(first.rule, first.principal, context),
-            document,
-            apply_command(document, role_name),
+        remediation=Remediation.deferred(
+            remediation_text(first.rule, first.principal, context), build
         ),
         statement_ids=tuple(sanitize(label, 120) for label in statements.values()),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -126,13 +126,61 @@ class TrustContext:
         return self.role.partition if self.role else "aws"
 
 
-@dataclass(frozen=True, slots=True)
 class Remediation:
-    """How to fix a finding: advice, the corrected trust policy and the command applying it."""
+    """How to fix a finding: advice, the corrected trust policy and the command applying it.
 
-    text: str
-    corrected_policy: Mapping[str, Any] | None = None
-    command: str | None = None
+    The corrected policy and command may be built on first use (`deferred`): most findings of a
+    bulk scan are counted or compared, and building every corrected document would double the
+    evaluator's cost.
+    """
+
+    __slots__ = ("_build", "_built", "text")
+
+    def __init__(
+        self,
+        text: str,
+        corrected_policy: Mapping[str, Any] | None = None,
+        command: str | None = None,
+    ) -> None:
+        self.text = text
+        self._built: tuple[Mapping[str, Any] | None, str | None] | None = (
+            corrected_policy,
+            command,
+        )
+        self._build: Callable[[], tuple[Mapping[str, Any] | None, str | None]] | None = None
+
+    @classmethod
+    def deferred(
+        cls, text: str, build: Callable[[], tuple[Mapping[str, Any] | None, str | None]]
+    ) -> Remediation:
+        remediation = cls(text)
+        remediation._built, remediation._build = None, build
+        return remediation
+
+    def _parts(self) -> tuple[Mapping[str, Any] | None, str | None]:
+        if self._built is None:
+            assert self._build is not None
+            self._built, self._build = self._build(), None
+        return self._built
+
+    @property
+    def corrected_policy(self) -> Mapping[str, Any] | None:
+        return self._parts()[0]
+
+    @property
+    def command(self) -> str | None:
+        return self._parts()[1]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Remediation):
+            return NotImplemented
+        return (self.text, self._parts()) == (other.text, other._parts())
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.command))
+
+    def __repr__(self) -> str:
+        return f"Remediation(text={self.text!r}, command={self.command!r})"
 
     def to_dict(self) -> dict[str, Any]:
         return {

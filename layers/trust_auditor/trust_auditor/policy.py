@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from trust_auditor.conditions import Operator, glob_match, parse_operator
@@ -50,12 +50,13 @@ class Condition:
     values: tuple[str, ...]
 
     def describe(self) -> str:
-        shown = self.values[0] if len(self.values) == 1 else list(self.values)
-        return f"{self.operator.name} {self.key} {json.dumps(shown)}"
+        """`StringLike sts:ExternalId "*"`, as a reader would write it."""
+        quoted = ", ".join(f'"{v}"' for v in self.values)
+        shown = quoted if len(self.values) == 1 else f"[{quoted}]"
+        return f"{self.operator.name} {self.key} {shown}"
 
 
-@dataclass(frozen=True, slots=True)
-class PrincipalEntry:
+class PrincipalEntry(NamedTuple):
     """One principal value as written: `field` is AWS, Service or Federated ("*" for `"*"`)."""
 
     field: str
@@ -116,15 +117,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _strict_json(text: str) -> Any:
-    return json.loads(text, parse_constant=_reject_constant)
+# One decoder for every call: json.loads with options builds a new one each time.
+_strict_json = json.JSONDecoder(parse_constant=_reject_constant).decode
 
 
 def parse_policy(document: Any) -> Policy:
     decoded = decode_document(document)
     if not isinstance(decoded, dict):
         raise PolicyError(f"the document is a JSON {_kind(decoded)}, not an object")
-    unknown = set(decoded) - _POLICY_ELEMENTS
+    unknown = decoded.keys() - _POLICY_ELEMENTS
     if unknown:
         raise PolicyError(f"unknown policy element {sorted(unknown)[0]!r}")
     version = decoded.get("Version")
@@ -149,7 +150,7 @@ def _statement(index: int, raw: Any) -> Statement:
     where = f"Statement[{index}]"
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} is not an object")
-    unknown = set(raw) - _STATEMENT_ELEMENTS
+    unknown = raw.keys() - _STATEMENT_ELEMENTS
     if unknown:
         raise PolicyError(f"{where}: unknown element {sorted(unknown)[0]!r}")
     if "NotPrincipal" in raw:

@@ -1,0 +1,108 @@
+"""Cost per policy of evaluate_trust_policy on JSON text, next to json.loads of the same texts.
+
+Cycles the labelled corpus (../shared/corpus when present, else a built-in sample) to at least
+20,000 policies and prints per-policy times and their ratio. Figures, not assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trust_auditor import TrustContext, evaluate_trust_policy
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SAMPLE = [
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "c7f2e1a0"}},
+            }
+        ],
+    },
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    },
+]
+
+
+def load_cases() -> list[tuple[str, TrustContext]]:
+    if not CORPUS.is_dir():
+        context = TrustContext(role_arn="arn:aws:iam::111122223333:role/Bench")
+        return [(json.dumps(p), context) for p in SAMPLE]
+    cases = []
+    for path in sorted(CORPUS.glob("*.json")):
+        case = json.loads(path.read_text())
+        c = case["context"]
+        context = TrustContext(
+            role_arn=c.get("role_arn"),
+            org_id=c.get("org_id"),
+            org_account_ids=c.get("org_account_ids") or (),
+            trusted_account_ids=c.get("trusted_account_ids") or (),
+        )
+        policy = case["policy"]
+        cases.append((policy if isinstance(policy, str) else json.dumps(policy), context))
+    return cases
+
+
+def per_policy_us(run: Callable[[], Any], count: int, repeats: int) -> float:
+    """Best-of-`repeats` wall time per policy, in microseconds."""
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        timings.append(time.perf_counter() - start)
+    return min(timings) / count * 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--policies", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    cases = load_cases()
+    workload = [cases[i % len(cases)] for i in range(max(args.policies, len(cases)))]
+    texts = [text for text, _ in workload]
+
+    def parse_only() -> None:
+        for text in texts:
+            try:
+                json.loads(text)
+            except ValueError:
+                pass
+
+    def evaluate_all() -> None:
+        for text, context in workload:
+            evaluate_trust_policy(text, context)
+
+    json_us = per_policy_us(parse_only, len(texts), args.repeats)
+    eval_us = per_policy_us(evaluate_all, len(texts), args.repeats)
+    findings = [len(evaluate_trust_policy(t, c)) for t, c in cases]
+    print(f"policies evaluated      {len(texts):>10,} ({len(cases)} distinct, cycled)")
+    print(f"findings per policy     {statistics.mean(findings):>10.2f} (mean)")
+    print(f"json.loads              {json_us:>10.2f} us/policy")
+    print(f"evaluate_trust_policy   {eval_us:>10.2f} us/policy (includes parsing the JSON)")
+    print(f"ratio                   {eval_us / json_us:>10.1f} x json.loads")
+    print(f"throughput              {1e6 / eval_us:>10,.0f} policies/s on one core")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
