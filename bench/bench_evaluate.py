@@ -7,6 +7,7 @@ Cycles the labelled corpus (../shared/corpus when present, else a built-in sampl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -83,10 +84,8 @@ def main() -> int:
 
     def parse_only() -> None:
         for text in texts:
-            try:
+            with contextlib.suppress(ValueError):
                 json.loads(text)
-            except ValueError:
-                pass
 
     def evaluate_all() -> None:
         for text, context in workload:

@@ -74,7 +74,7 @@ def test_rejected_documents_say_why(document: Any, message: str) -> None:
         parse_policy(document)
     findings = evaluate_trust_policy(document, org_context())
     assert [(f.rule, f.principal) for f in findings] == [(Rule.UNPARSEABLE_POLICY, None)]
-    assert message.split()[0].lower() in findings[0].detail.lower()
+    assert message.split(maxsplit=1)[0].lower() in findings[0].detail.lower()
 
 
 def test_deeply_nested_document_fails_closed() -> None:
