@@ -8,12 +8,14 @@ A request value of `None` means the key is absent from the request context.
 from __future__ import annotations
 
 import enum
-import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 RequestValues = Sequence[str] | None
 Variables = Mapping[str, Sequence[str]]
@@ -71,6 +73,10 @@ def _number(text: str) -> float | None:
 
 
 def _date(text: str) -> datetime | None:
+    # Imported here: date and IP operators are rare in trust policies, and the core is imported
+    # on every Lambda cold start.
+    from datetime import UTC, datetime  # noqa: PLC0415
+
     try:
         return datetime.fromtimestamp(float(text), tz=UTC)
     except ValueError:
@@ -83,6 +89,8 @@ def _date(text: str) -> datetime | None:
 
 
 def _ip_in(network: str, address: str) -> bool:
+    import ipaddress  # noqa: PLC0415  (see _date)
+
     try:
         return ipaddress.ip_address(address) in ipaddress.ip_network(network, strict=False)
     except ValueError:
