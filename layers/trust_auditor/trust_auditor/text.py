@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
+# Control characters except tab/newline, and the bidirectional overrides that can disguise text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile(r"[\t\n\r]+")
 _ELLIPSIS = "…"
 
 
-def sanitize(value: object, limit: int) -> str:
-    """Printable, single-line text of at most `limit` characters (truncated with an ellipsis)."""
+def strip_control(value: str) -> str:
+    """The text without control or bidi-override characters (line breaks and tabs kept)."""
+    return _CONTROL.sub("", value)
+
+
+def sanitize(value: object, limit: int, *, single_line: bool = True) -> str:
+    """Printable text of at most `limit` characters, truncated with an ellipsis; line breaks
+    become spaces unless `single_line` is False."""
     text = str(value)
     if text.isprintable() and len(text) <= limit:
         return text
-    cleaned = "".join(
-        " " if ch in "\r\n\t" else ch
-        for ch in text
-        if ch in "\r\n\t" or unicodedata.category(ch)[0] != "C"
-    )
-    if len(cleaned) <= limit:
-        return cleaned
-    return cleaned[: max(limit - 1, 0)] + _ELLIPSIS
+    cleaned = strip_control(text)
+    if single_line:
+        cleaned = _LINE_BREAKS.sub(" ", cleaned)
+    cleaned = cleaned.strip()
+    if len(cleaned) > limit:
+        cleaned = cleaned[: max(limit - 1, 0)].rstrip() + _ELLIPSIS
+    return cleaned

@@ -1,0 +1,1 @@
+"""The `trust-auditor` operator command: check-policy, scan and findings."""

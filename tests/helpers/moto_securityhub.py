@@ -1,0 +1,108 @@
+"""Workarounds for moto 5.2's Security Hub gaps, installed on a client with botocore event
+hooks (test code only): GetFindings ignores its Filters (filtered here after the call) and
+BatchUpdateFindings does not exist (applied here to moto's stored findings)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from moto.securityhub.models import securityhub_backends
+
+_FILTERS_KEY = "moto_workaround_filters"
+
+
+def install_securityhub_workarounds(client: Any) -> None:
+    events = client.meta.events
+    events.register("before-parameter-build.securityhub.GetFindings", _remember_filters)
+    events.register("after-call.securityhub.GetFindings", _apply_filters)
+    events.register("before-call.securityhub.BatchUpdateFindings", _batch_update_findings)
+
+
+def stored_findings(account_id: str, region: str = "us-east-1") -> list[dict[str, Any]]:
+    """Every finding moto holds for the account and region (a test's view of Security Hub)."""
+    return [dict(f.data) for f in securityhub_backends[account_id][region].findings]
+
+
+def _remember_filters(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context[_FILTERS_KEY] = params.get("Filters") or {}
+
+
+def _apply_filters(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    filters = context.get(_FILTERS_KEY) or {}
+    parsed["Findings"] = [f for f in parsed.get("Findings", []) if _matches(f, filters)]
+
+
+def _field_values(finding: Mapping[str, Any], name: str) -> list[str]:
+    if name == "ResourceId":
+        return [str(r.get("Id")) for r in finding.get("Resources", [])]
+    if name == "WorkflowStatus":
+        return [str((finding.get("Workflow") or {}).get("Status", "NEW"))]
+    if name == "ComplianceStatus":
+        return [str((finding.get("Compliance") or {}).get("Status", ""))]
+    if name in ("ProductArn", "AwsAccountId", "GeneratorId", "Id", "RecordState"):
+        return [str(finding.get(name, ""))]
+    raise NotImplementedError(f"the moto workaround does not filter on {name}")
+
+
+def _string_match(value: str, condition: Mapping[str, Any]) -> bool:
+    expected, comparison = str(condition["Value"]), condition["Comparison"]
+    if comparison == "EQUALS":
+        return value == expected
+    if comparison == "PREFIX":
+        return value.startswith(expected)
+    if comparison == "NOT_EQUALS":
+        return value != expected
+    if comparison == "PREFIX_NOT_EQUALS":
+        return not value.startswith(expected)
+    raise NotImplementedError(f"the moto workaround does not compare with {comparison}")
+
+
+def _matches(finding: Mapping[str, Any], filters: Mapping[str, Any]) -> bool:
+    """Security Hub semantics: positive comparisons on one field are ORed, negative ones
+    ANDed; different fields are ANDed."""
+    for name, conditions in filters.items():
+        if name == "ProductFields":
+            fields = finding.get("ProductFields") or {}
+            if not all(fields.get(c["Key"]) == c["Value"] for c in conditions):
+                return False
+            continue
+        values = _field_values(finding, name)
+        positive = [c for c in conditions if not c["Comparison"].endswith("NOT_EQUALS")]
+        negative = [c for c in conditions if c["Comparison"].endswith("NOT_EQUALS")]
+        if positive and not any(_string_match(v, c) for v in values for c in positive):
+            return False
+        if not all(_string_match(v, c) for v in values for c in negative):
+            return False
+    return True
+
+
+def _batch_update_findings(params: Mapping[str, Any], **_: Any) -> tuple[AWSResponse, Any]:
+    request = json.loads(params["body"])
+    processed, unprocessed = [], []
+    for identifier in request["FindingIdentifiers"]:
+        _, _, _, region, account_id, _ = identifier["ProductArn"].split(":", 5)
+        backend = securityhub_backends[account_id][region]
+        stored = next((f for f in backend.findings if f.id == identifier["Id"]), None)
+        if stored is None:
+            unprocessed.append(
+                {
+                    "FindingIdentifier": identifier,
+                    "ErrorCode": "FindingNotFound",
+                    "ErrorMessage": "no such finding",
+                }
+            )
+            continue
+        if "Workflow" in request:
+            stored.data["Workflow"] = dict(request["Workflow"])
+        if "Note" in request:
+            stored.data["Note"] = {
+                **request["Note"],
+                "UpdatedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            }
+        processed.append(identifier)
+    response = AWSResponse(url="", status_code=200, headers={}, raw=None)
+    return response, {"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}
