@@ -10,7 +10,7 @@ from trust_auditor.model import SEVERITY, Finding, Remediation, Rule, Severity, 
 from trust_auditor.policy import PolicyError, parse_policy
 from trust_auditor.remediation import apply_command, corrected_policy
 from trust_auditor.rules import CHECKS, Exposure
-from trust_auditor.rules.catalog import remediation_text, title
+from trust_auditor.rules.catalog import advice, title
 from trust_auditor.text import sanitize
 
 _SEVERITY_ORDER = {s: i for i, s in enumerate(Severity)}
@@ -47,7 +47,7 @@ def unparseable(reason: str, context: TrustContext) -> Finding:
         principal=None,
         title=title(rule, None, context),
         detail=sanitize(f"IAM would not accept this trust policy: {reason}", DETAIL_LIMIT),
-        remediation=Remediation(remediation_text(rule, None, context), None, command),
+        remediation=Remediation(advice(rule), None, command),
     )
 
 
@@ -76,8 +76,6 @@ def _finding(exposures: Sequence[Exposure], analysis: PolicyAnalysis) -> Finding
         principal=first.principal,
         title=title(first.rule, first.principal, context),
         detail=sanitize(" ".join(details), DETAIL_LIMIT),
-        remediation=Remediation.deferred(
-            remediation_text(first.rule, first.principal, context), build
-        ),
+        remediation=Remediation.deferred(advice(first.rule), build),
         statement_ids=tuple(sanitize(label, 120) for label in statements.values()),
     )

@@ -17,7 +17,7 @@ from trust_auditor.policy import PolicyError, parse_policy
 from trust_auditor.principals import AccountClass, classify_account
 from trust_auditor.remediation import apply_command, corrected_policy
 from trust_auditor.rules import account_trust
-from trust_auditor.rules.catalog import remediation_text, title
+from trust_auditor.rules.catalog import advice, title
 from trust_auditor.text import sanitize
 
 
@@ -82,7 +82,5 @@ def _finding(
         principal=caller,
         title=title(rule, caller, context),
         detail=sanitize(detail, DETAIL_LIMIT),
-        remediation=Remediation(
-            remediation_text(rule, caller, context), document, apply_command(document, role_name)
-        ),
+        remediation=Remediation(advice(rule), document, apply_command(document, role_name)),
     )

@@ -12,8 +12,8 @@ from importlib import metadata
 from typing import Any
 
 from trust_auditor.cli.report import ReportedFinding, ordered
-from trust_auditor.model import SEVERITY, Rule, Severity, TrustContext
-from trust_auditor.rules.catalog import remediation_text
+from trust_auditor.model import SEVERITY, Rule, Severity
+from trust_auditor.rules.catalog import advice, summary
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -33,18 +33,6 @@ SECURITY_SEVERITY: Mapping[Severity, str] = {
     Severity.MEDIUM: "5.5",
     Severity.LOW: "3.0",
 }
-RULE_SUMMARY: Mapping[Rule, str] = {
-    Rule.PUBLIC_TRUST: "Anyone may assume the role.",
-    Rule.OIDC_SUBJECT_UNRESTRICTED: "An OIDC or Cognito principal is not pinned to a subject.",
-    Rule.EXTERNAL_ID_MISSING: "A third-party account may assume without ExternalId or org guard.",
-    Rule.ORG_CONDITION_MISSING: "An account of our org is trusted without an org guard.",
-    Rule.WEAK_CONDITION: "A guard condition is present but does not restrict the caller.",
-    Rule.FOREIGN_ORG_TRUST: "The org guard names an organization other than ours.",
-    Rule.SERVICE_CONFUSED_DEPUTY: "A service principal is trusted without a source guard.",
-    Rule.DANGLING_PRINCIPAL: "The trust names a principal that was deleted.",
-    Rule.UNPARSEABLE_POLICY: "The trust policy is not one IAM would accept.",
-    Rule.OBSERVED_UNGUARDED_ASSUMPTION: "Another account assumed the role without a guard.",
-}
 
 
 def _tool_version() -> str:
@@ -59,8 +47,8 @@ def _rule_descriptor(rule: Rule) -> dict[str, Any]:
     return {
         "id": rule.value,
         "name": "".join(part.capitalize() for part in rule.value.split("_")),
-        "shortDescription": {"text": RULE_SUMMARY[rule]},
-        "help": {"text": remediation_text(rule, None, TrustContext())},
+        "shortDescription": {"text": summary(rule)},
+        "help": {"text": advice(rule)},
         "defaultConfiguration": {"level": LEVEL[severity]},
         "properties": {
             "security-severity": SECURITY_SEVERITY[severity],

@@ -56,6 +56,22 @@ _ADVICE = MappingProxyType(
 )
 
 
+_SUMMARIES = MappingProxyType(
+    {
+        Rule.PUBLIC_TRUST: "Anyone may assume the role.",
+        Rule.OIDC_SUBJECT_UNRESTRICTED: "An OIDC or Cognito principal is not pinned to a subject.",
+        Rule.EXTERNAL_ID_MISSING: "A third-party account may assume with neither guard.",
+        Rule.ORG_CONDITION_MISSING: "An account of our org is trusted without an org guard.",
+        Rule.WEAK_CONDITION: "A guard condition is present but does not restrict the caller.",
+        Rule.FOREIGN_ORG_TRUST: "The org guard names an organization other than ours.",
+        Rule.SERVICE_CONFUSED_DEPUTY: "A service principal is trusted without a source guard.",
+        Rule.DANGLING_PRINCIPAL: "The trust names a principal that was deleted.",
+        Rule.UNPARSEABLE_POLICY: "The trust policy is not one IAM would accept.",
+        Rule.OBSERVED_UNGUARDED_ASSUMPTION: "Another account assumed the role without a guard.",
+    }
+)
+
+
 def _role(context: TrustContext) -> str:
     return context.role.name if context.role else "(unknown)"
 
@@ -65,6 +81,11 @@ def title(rule: Rule, principal: str | None, context: TrustContext) -> str:
     return sanitize(text, TITLE_LIMIT)
 
 
-def remediation_text(rule: Rule, principal: str | None, context: TrustContext) -> str:
-    del principal, context  # the advice is per rule; the corrected policy is per finding
+def advice(rule: Rule) -> str:
+    """What to do about a finding of this rule (its corrected policy is per finding)."""
     return _ADVICE[rule]
+
+
+def summary(rule: Rule) -> str:
+    """One sentence saying what the rule finds."""
+    return _SUMMARIES[rule]
