@@ -60,7 +60,7 @@ _SUMMARIES = MappingProxyType(
     {
         Rule.PUBLIC_TRUST: "Anyone may assume the role.",
         Rule.OIDC_SUBJECT_UNRESTRICTED: "An OIDC or Cognito principal is not pinned to a subject.",
-        Rule.EXTERNAL_ID_MISSING: "A third-party account may assume with neither guard.",
+        Rule.EXTERNAL_ID_MISSING: "A third-party account may assume without ExternalId/org guard.",
         Rule.ORG_CONDITION_MISSING: "An account of our org is trusted without an org guard.",
         Rule.WEAK_CONDITION: "A guard condition is present but does not restrict the caller.",
         Rule.FOREIGN_ORG_TRUST: "The org guard names an organization other than ours.",
