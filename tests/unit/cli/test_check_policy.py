@@ -16,7 +16,7 @@ import pytest
 from trust_auditor.cli.check_policy import PLACEHOLDER_ACCOUNT_ID
 from trust_auditor.cli.main import main
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "examples"
 CORPUS = Path(__file__).parents[3].parent / "shared" / "corpus"
 CLI = Path(sys.executable).parent / "trust-auditor"
 ROLE = "arn:aws:iam::111122223333:role/SharedData"

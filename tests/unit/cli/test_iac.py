@@ -15,7 +15,7 @@ from trust_auditor.cli.iac import (
     roles_from_terraform,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "examples"
 OWN = "111122223333"
 
 

@@ -17,7 +17,7 @@ from trust_auditor.cli.main import main
 from trust_auditor.cli.sarif import FINGERPRINT_KEY
 
 MOTO_ACCOUNT = "123456789012"  # moto's account, also the account of the export fixture
-EXPORT = Path(__file__).parent / "fixtures" / "authorization-details.json"
+EXPORT = Path(__file__).resolve().parents[3] / "examples" / "authorization-details.json"
 PARTNER = "arn:aws:iam::444455556666:root"
 
 
