@@ -52,3 +52,7 @@ class PolicyAnalysis:
 
     def denies(self, principal: Principal, account_id: str | None = None) -> tuple[DenyEffect, ...]:
         return deny_effects(self.policy, principal, self.context, account_id)
+
+    def blocked(self, principal: Principal) -> bool:
+        """Does a Deny refuse every request of this principal?"""
+        return any(d.guard is None and not d.excepted_accounts for d in self.denies(principal))

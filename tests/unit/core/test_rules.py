@@ -309,6 +309,14 @@ CASES = [
         {("SERVICE_CONFUSED_DEPUTY", "states.amazonaws.com")},
         id="service-edge-pod-tags-only-for-eks",
     ),
+    pytest.param(
+        policy(
+            allow({"Service": "sns.amazonaws.com"}),
+            deny({"Service": "sns.amazonaws.com"}, {"Bool": {"aws:PrincipalIsAWSService": "true"}}),
+        ),
+        set(),
+        id="service-pass-denied-outright",
+    ),
     # OIDC_SUBJECT_UNRESTRICTED
     pytest.param(
         policy(allow({"Federated": EKS}, Action=WEB)),
@@ -380,6 +388,22 @@ CASES = [
         ),
         {("OIDC_SUBJECT_UNRESTRICTED", "accounts.google.com")},
         id="oidc-fail-google-aud-only",
+    ),
+    pytest.param(
+        policy(
+            allow({"Federated": EKS}, Action=WEB),
+            {"Effect": "Deny", "Principal": {"Federated": EKS}, "Action": WEB},
+        ),
+        set(),
+        id="oidc-pass-denied-outright",
+    ),
+    pytest.param(
+        policy(
+            allow({"Federated": EKS}, Action=WEB),
+            {"Effect": "Deny", "Principal": {"Federated": EKS}, "Action": "sts:AssumeRole"},
+        ),
+        {("OIDC_SUBJECT_UNRESTRICTED", EKS)},
+        id="oidc-edge-deny-of-another-action",
     ),
     # DANGLING_PRINCIPAL
     pytest.param(

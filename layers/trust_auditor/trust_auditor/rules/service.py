@@ -27,7 +27,7 @@ def check(analysis: PolicyAnalysis) -> Iterator[Exposure]:
     if role is not None and role.is_service_linked:
         return
     for principal in analysis.principals(Kind.SERVICE):
-        if principal.value.lower() in EXEMPT_SERVICES:
+        if principal.value.lower() in EXEMPT_SERVICES or analysis.blocked(principal):
             continue
         for grant in analysis.grants(principal):
             if grant.effective(GuardType.SERVICE):

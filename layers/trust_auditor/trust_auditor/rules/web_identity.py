@@ -45,6 +45,8 @@ def subject_pin(principal: Principal) -> tuple[str, str, str]:
 
 def check(analysis: PolicyAnalysis) -> Iterator[Exposure]:
     for principal in analysis.principals(Kind.WEB_IDENTITY):
+        if analysis.blocked(principal):
+            continue
         for grant in analysis.grants(principal):
             if grant.effective(GuardType.SUBJECT):
                 continue
