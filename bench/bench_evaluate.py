@@ -63,9 +63,7 @@ def load_cases() -> list[tuple[str, TrustContext]]:
     return cases
 
 
-def per_policy_us(
-    runs: Sequence[Callable[[], Any]], count: int, repeats: int
-) -> list[float]:
+def per_policy_us(runs: Sequence[Callable[[], Any]], count: int, repeats: int) -> list[float]:
     """Best-of-`repeats` wall time per policy of each run, in microseconds. The runs alternate
     within each repeat, so that a busy machine slows them alike and the ratio stays fair."""
     best = [float("inf")] * len(runs)

@@ -3,21 +3,17 @@ them, counts by severity, and one remediation in full, read back from the stored
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from trust_auditor.asff import FIELD_COMMAND, FIELD_CORRECTED_POLICY, FindingScope
+from trust_auditor.asff import FindingScope
 from trust_auditor.aws.securityhub import SecurityHubPublisher
-from trust_auditor.cli.findings import StoredFinding, render_table, select
-from trust_auditor.cli.report import printable
+from trust_auditor.cli.findings import StoredFinding, render_remediation, render_table, select
 from trust_auditor.model import Severity
 
 if TYPE_CHECKING:
     from mypy_boto3_securityhub import SecurityHubClient
-
-_INDENT = "    "
 
 
 def security_hub_view(securityhub: SecurityHubClient, scope: FindingScope) -> list[str]:
@@ -32,9 +28,13 @@ def security_hub_view(securityhub: SecurityHubClient, scope: FindingScope) -> li
         workflow_statuses=[],
     )
     lines = [render_table(active), "", _counts(active)]
-    example = _remediation_example(active, {str(f.get("Id")): f for f in stored})
+    example = _remediation_example(active)
     if example is not None:
-        lines += ["", *example]
+        lines += [
+            "",
+            "One open HIGH finding as `trust-auditor findings --show-remediation` shows it:",
+            render_remediation(example),
+        ]
     return lines
 
 
@@ -45,33 +45,16 @@ def _counts(findings: Sequence[StoredFinding]) -> str:
     return f"{len(findings)} active findings: {counts} ({suppressed} suppressed)"
 
 
-def _remediation_example(
-    findings: Sequence[StoredFinding], asff_by_id: Mapping[str, Mapping[str, Any]]
-) -> list[str] | None:
-    """The first open HIGH finding that carries a corrected policy, in full."""
-    for finding in findings:
-        asff = asff_by_id[finding.id]
-        fields = asff.get("ProductFields") or {}
-        corrected, command = fields.get(FIELD_CORRECTED_POLICY), fields.get(FIELD_COMMAND)
-        if (
-            finding.severity != Severity.HIGH
-            or finding.workflow_status == "SUPPRESSED"
-            or corrected is None
-            or command is None
-        ):
-            continue
-        # The recommendation ends with the command, shown on its own below.
-        recommendation = finding.remediation.removesuffix(f" Command: {command}")
-        return [
-            printable(f"Remediation: {finding.rule} ({finding.severity}) on {finding.role_arn}"),
-            printable(f"{_INDENT}Principal: {finding.principal or '-'}"),
-            *_block("Finding:", str(asff.get("Description", ""))),
-            *_block("Recommendation:", recommendation),
-            *_block("Corrected trust policy:", json.dumps(json.loads(corrected), indent=2)),
-            *_block("Apply it with:", command),
-        ]
-    return None
-
-
-def _block(heading: str, text: str) -> list[str]:
-    return [_INDENT + heading, *(_INDENT * 2 + printable(line) for line in text.splitlines())]
+def _remediation_example(findings: Sequence[StoredFinding]) -> StoredFinding | None:
+    """The first open HIGH finding that carries a corrected policy and its command."""
+    return next(
+        (
+            finding
+            for finding in findings
+            if finding.severity == Severity.HIGH
+            and finding.workflow_status != "SUPPRESSED"
+            and finding.remediation.corrected_policy is not None
+            and finding.remediation.command
+        ),
+        None,
+    )

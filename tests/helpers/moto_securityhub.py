@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from moto.securityhub.models import securityhub_backends
 
 _FILTERS_KEY = "moto_workaround_filters"
@@ -104,5 +105,5 @@ def _batch_update_findings(params: Mapping[str, Any], **_: Any) -> tuple[AWSResp
                 "UpdatedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             }
         processed.append(identifier)
-    response = AWSResponse(url="", status_code=200, headers={}, raw=None)
+    response = AWSResponse(url="", status_code=200, headers=HTTPHeaders(), raw=None)
     return response, {"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}

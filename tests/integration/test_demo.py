@@ -72,12 +72,12 @@ def demo() -> DemoRun:
 def _review_rows(demo: DemoRun) -> set[tuple[str, str, str, str, str]]:
     """(severity, rule, role name, principal, workflow) of the Security Hub table."""
     header, *rows = demo.section("[5] Security Hub", "")
-    assert header.split()[:5] == ["SEVERITY", "RULE", "ROLE", "PRINCIPAL", "WORKFLOW"]
+    assert header.split() == ["SEVERITY", "RULE", "ROLE", "PRINCIPAL", "WORKFLOW", "TITLE"]
     parsed = set()
     for row in rows:
-        severity, rule, role_arn, principal, workflow, _updated, _title = row.split(None, 6)
-        assert role_arn.startswith(f"arn:aws:iam::{ACCOUNT}:role/")
-        parsed.add((severity, rule, role_arn.rsplit("/", 1)[1], principal, workflow))
+        severity, rule, role_name, principal, workflow, title = row.split(None, 5)
+        assert f" role {role_name}" in title
+        parsed.add((severity, rule, role_name, principal, workflow))
     assert len(parsed) == len(rows)
     return parsed
 
@@ -209,11 +209,16 @@ def test_each_step_reports_what_its_handler_did(demo: DemoRun, line: str, result
 
 
 def test_one_high_remediation_is_shown_in_full(demo: DemoRun) -> None:
-    heading = f"Remediation: EXTERNAL_ID_MISSING (HIGH) on arn:aws:iam::{ACCOUNT}:role/EC2-dev"
-    assert heading in demo.lines
-    policy = json.loads(
-        "\n".join(demo.section("    Corrected trust policy:", "    Apply it with:"))
+    heading, detail, fix = demo.section(
+        "One open HIGH finding as `trust-auditor findings --show-remediation` shows it:",
+        "    Corrected trust policy:",
     )
+    assert heading == f"HIGH EXTERNAL_ID_MISSING arn:aws:iam::{ACCOUNT}:role/EC2-dev"
+    assert detail.startswith("    Statement[0] lets account 444455556666 ")
+    # The advice alone: the command is shown once, under its own heading.
+    assert fix.startswith("    Fix: Require an sts:ExternalId agreed with the third party")
+    assert "update-assume-role-policy" not in fix
+    policy = json.loads("\n".join(demo.section("    Corrected trust policy:", "    Command:")))
     assert policy["Statement"] == [
         {
             "Effect": "Allow",
@@ -222,7 +227,8 @@ def test_one_high_remediation_is_shown_in_full(demo: DemoRun) -> None:
             "Condition": {"StringEquals": {"sts:ExternalId": "<EXTERNAL_ID>"}},
         }
     ]
-    command = shlex.split(demo.section("    Apply it with:", "")[0])
+    (command_line,) = demo.section("    Command:", "")
+    command = shlex.split(command_line)
     assert command[:5] == ["aws", "iam", "update-assume-role-policy", "--role-name", "EC2-dev"]
     assert command[5] == "--policy-document" and json.loads(command[6]) == policy
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -11,8 +13,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers.moto_securityhub import install_securityhub_workarounds
+from trust_auditor.asff import FIELD_CORRECTED_POLICY, FIELD_RULE, FindingScope, to_asff
 from trust_auditor.aws.clients import AwsClients
+from trust_auditor.cli.findings import StoredFinding
 from trust_auditor.cli.main import main
+from trust_auditor.model import Finding, Remediation, Rule
+from trust_auditor.roles import RoleRecord
+from trust_auditor.rules.catalog import advice
 
 MOTO_ACCOUNT = "123456789012"
 PRODUCT_ARN = f"arn:aws:securityhub:us-east-1:{MOTO_ACCOUNT}:product/{MOTO_ACCOUNT}/default"
@@ -124,29 +131,132 @@ def test_filters(
     assert _listed(argv, capsys) == (1 if expected else 0, expected)
 
 
+def _guarded(principal: str) -> dict[str, Any]:
+    """The corrected trust policy of a partner role: the partner must send an ExternalId."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": principal},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": "<EXTERNAL_ID>"}},
+    }
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
 def test_json_fields(stored: None, capsys: pytest.CaptureFixture[str]) -> None:
     main(["findings", "--rule", "EXTERNAL_ID_MISSING", "--format", "json"])
     (item,) = json.loads(capsys.readouterr().out)
     assert item["principal"] == PARTNER
     assert item["severity"] == "HIGH"
     assert item["id"].startswith(f"trust-auditor/{MOTO_ACCOUNT}/partner-data-access/")
-    assert "sts:ExternalId" in item["remediation"]
+    assert (item["role_arn"], item["role_name"]) == (
+        _arn("partner-data-access"),
+        "partner-data-access",
+    )
+    assert "444455556666" in item["detail"]
     assert item["updated_at"]
+    remediation = item["remediation"]
+    assert remediation["text"] == advice(Rule.EXTERNAL_ID_MISSING)
+    assert remediation["corrected_policy"] == _guarded(PARTNER)
+    command = shlex.split(remediation["command"])
+    assert command[:5] == [
+        "aws",
+        "iam",
+        "update-assume-role-policy",
+        "--role-name",
+        "partner-data-access",
+    ]
+    assert json.loads(command[6]) == _guarded(PARTNER)
 
 
-def test_table_is_severity_sorted(stored: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_table_is_severity_sorted_by_role_name(
+    stored: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["findings"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == [
-        "SEVERITY",
-        "RULE",
-        "ROLE",
-        "PRINCIPAL",
-        "WORKFLOW",
-        "UPDATED",
-        "TITLE",
+    assert lines[0].split() == ["SEVERITY", "RULE", "ROLE", "PRINCIPAL", "WORKFLOW", "TITLE"]
+    assert [line.split()[:5] for line in lines[1:]] == [
+        ["CRITICAL", "PUBLIC_TRUST", "public-role", "*", "NEW"],
+        ["HIGH", "EXTERNAL_ID_MISSING", "partner-data-access", PARTNER, "NEW"],
+        ["LOW", "SERVICE_CONFUSED_DEPUTY", "sns-delivery", "sns.amazonaws.com", "SUPPRESSED"],
     ]
-    assert [line.split()[0] for line in lines[1:]] == ["CRITICAL", "HIGH", "LOW"]
+
+
+def test_show_remediation(stored: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["findings", "--rule", "EXTERNAL_ID_MISSING", "--show-remediation"]) == 1
+    header, row, blank, heading, detail, fix, *rest = capsys.readouterr().out.splitlines()
+    assert (header.split()[0], row.split()[:3], blank) == (
+        "SEVERITY",
+        ["HIGH", "EXTERNAL_ID_MISSING", "partner-data-access"],
+        "",
+    )
+    assert heading == f"HIGH EXTERNAL_ID_MISSING {_arn('partner-data-access')}"
+    assert detail.startswith("    ") and "444455556666" in detail
+    assert fix == f"    Fix: {advice(Rule.EXTERNAL_ID_MISSING)}"
+    assert rest[0] == "    Corrected trust policy:"
+    command_start = rest.index("    Command:")
+    assert json.loads("\n".join(rest[1:command_start])) == _guarded(PARTNER)
+    (command,) = rest[command_start + 1 :]
+    assert json.loads(shlex.split(command)[6]) == _guarded(PARTNER)
+
+
+ROLE = RoleRecord(
+    arn=_arn("partner-data-access"),
+    name="partner-data-access",
+    path="/",
+    account_id=MOTO_ACCOUNT,
+    role_id=None,
+    trust_policy=json.loads(_trust({"AWS": PARTNER})),
+)
+REMEDIATION = Remediation(
+    advice(Rule.EXTERNAL_ID_MISSING),
+    _guarded(PARTNER),
+    "aws iam update-assume-role-policy --role-name partner-data-access --policy-document '{}'",
+)
+
+
+def _stored_asff(fields: dict[str, str]) -> dict[str, Any]:
+    finding = Finding(
+        Rule.EXTERNAL_ID_MISSING, PARTNER, "title", "detail", REMEDIATION, statement_ids=("0",)
+    )
+    now = datetime(2025, 1, 2, tzinfo=UTC)
+    asff = to_asff(
+        finding,
+        ROLE,
+        scope=FindingScope(MOTO_ACCOUNT, "aws", "us-east-1"),
+        created_at=now,
+        updated_at=now,
+    )
+    asff["ProductFields"] |= fields
+    return asff
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        pytest.param({}, REMEDIATION, id="advice-policy-and-command-apart"),
+        pytest.param(
+            {FIELD_RULE: "RULE_OF_A_LATER_VERSION"},
+            Remediation(
+                f"{REMEDIATION.text} Command: {REMEDIATION.command}",
+                REMEDIATION.corrected_policy,
+                REMEDIATION.command,
+            ),
+            id="unknown-rule-keeps-the-recommendation",
+        ),
+        pytest.param(
+            {FIELD_CORRECTED_POLICY: '{"Version": "2012-10-17", "Statem'},
+            Remediation(REMEDIATION.text, None, REMEDIATION.command),
+            id="cut-policy-left-out",
+        ),
+        pytest.param(
+            {FIELD_CORRECTED_POLICY: '["not", "a", "policy"]'},
+            Remediation(REMEDIATION.text, None, REMEDIATION.command),
+            id="non-object-policy-left-out",
+        ),
+    ],
+)
+def test_remediation_read_back_from_asff(fields: dict[str, str], expected: Remediation) -> None:
+    assert StoredFinding.from_asff(_stored_asff(fields)).remediation == expected
 
 
 def test_nothing_stored(moto: None, capsys: pytest.CaptureFixture[str]) -> None:
@@ -187,6 +297,11 @@ def test_security_hub_not_enabled(
         ),
         pytest.param(
             ["--severity", "URGENT"], "argument --severity: invalid choice: 'URGENT'", id="severity"
+        ),
+        pytest.param(
+            ["--show-remediation", "--format", "json"],
+            "--show-remediation goes with --format table (JSON always holds it)",
+            id="show-remediation-json",
         ),
         pytest.param(
             ["--record-state", "DELETED"],

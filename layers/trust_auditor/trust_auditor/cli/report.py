@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trust_auditor.model import Finding, Severity
+from trust_auditor.model import Finding, Remediation, Severity
 
 SEVERITY_ORDER: Mapping[Severity, int] = {severity: rank for rank, severity in enumerate(Severity)}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -110,17 +110,23 @@ def _location_header(findings: Sequence[ReportedFinding]) -> str | None:
 def _remediation_lines(number: int, reported: ReportedFinding) -> list[str]:
     finding = reported.finding
     where = f" {reported.location}" if reported.location else ""
-    lines = [
-        printable(f"[{number}] {finding.severity.value} {finding.rule.value}{where}"),
-        *_indented(finding.detail, "    "),
-    ]
-    if reported.exemption is not None:
-        lines += _indented(f"Exempt (role tag): {reported.exemption}", "    ")
-    lines += _indented(f"Fix: {finding.remediation.text}", "    ")
-    if finding.remediation.corrected_policy is not None:
+    heading = f"[{number}] {finding.severity.value} {finding.rule.value}{where}"
+    return finding_lines(heading, finding.detail, finding.remediation, reported.exemption)
+
+
+def finding_lines(
+    heading: str, detail: str, remediation: Remediation, exemption: str | None = None
+) -> list[str]:
+    """One finding in full: its heading, then indented its detail, the exemption if any, the
+    advice, the corrected trust policy and the command applying it."""
+    lines = [printable(heading), *_indented(detail, "    ")]
+    if exemption is not None:
+        lines += _indented(f"Exempt (role tag): {exemption}", "    ")
+    lines += _indented(f"Fix: {remediation.text}", "    ")
+    if remediation.corrected_policy is not None:
         lines.append("    Corrected trust policy:")
-        lines += _indented(json.dumps(finding.remediation.corrected_policy, indent=2))
-    if finding.remediation.command:
+        lines += _indented(json.dumps(remediation.corrected_policy, indent=2))
+    if remediation.command:
         lines.append("    Command:")
-        lines += _indented(finding.remediation.command)
+        lines += _indented(remediation.command)
     return lines
