@@ -3,8 +3,6 @@ which Deny statements restrict them. Rule families read this; they do not re-wal
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from trust_auditor.deny import DenyEffect, deny_effects
 from trust_auditor.guards import Grant, analyse_grant
 from trust_auditor.model import TrustContext
@@ -12,17 +10,17 @@ from trust_auditor.policy import Effect, Policy, PrincipalEntry
 from trust_auditor.principals import Kind, Principal, classify
 
 
-@dataclass(slots=True)
 class PolicyAnalysis:
-    policy: Policy
-    context: TrustContext
-    _principals: dict[PrincipalEntry, Principal] = field(default_factory=dict)
-    _grants: dict[PrincipalEntry, list[Grant]] = field(default_factory=dict)
-    _allowed: dict[PrincipalEntry, list[int]] = field(default_factory=dict)
-    _by_kind: dict[Kind, list[Principal]] = field(default_factory=dict)
+    __slots__ = ("_allowed", "_by_kind", "_grants", "_principals", "context", "policy")
 
-    def __post_init__(self) -> None:
-        for statement in self.policy.statements:
+    def __init__(self, policy: Policy, context: TrustContext) -> None:
+        self.policy = policy
+        self.context = context
+        self._principals: dict[PrincipalEntry, Principal] = {}
+        self._grants: dict[PrincipalEntry, list[Grant]] = {}
+        self._allowed: dict[PrincipalEntry, list[int]] = {}
+        self._by_kind: dict[Kind, list[Principal]] = {}
+        for statement in policy.statements:
             if statement.effect is not Effect.ALLOW:
                 continue
             for entry in statement.principals:
@@ -33,7 +31,7 @@ class PolicyAnalysis:
                     self._grants[entry] = []
                     self._allowed[entry] = []
                 self._allowed[entry].append(statement.index)
-                grant = analyse_grant(statement, principal, self.context)
+                grant = analyse_grant(statement, principal, context)
                 if grant is not None:
                     self._grants[entry].append(grant)
 

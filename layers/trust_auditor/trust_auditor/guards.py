@@ -54,7 +54,7 @@ class Verdict(enum.IntEnum):
     EFFECTIVE = 3
 
 
-class GuardType(enum.Enum):
+class GuardType(enum.StrEnum):
     EXTERNAL_ID = "sts:ExternalId"
     ORG = "aws:PrincipalOrgID"
     SERVICE = "aws:Source*"

@@ -36,7 +36,7 @@ class PolicyError(ValueError):
     """The document is not a trust policy IAM would accept."""
 
 
-class Effect(enum.Enum):
+class Effect(enum.StrEnum):
     ALLOW = "Allow"
     DENY = "Deny"
 
@@ -68,7 +68,7 @@ class Statement:
     sid: str | None
     effect: Effect
     principals: tuple[PrincipalEntry, ...]
-    actions: tuple[str, ...]
+    actions: tuple[str, ...]  # lower-cased: action names are case-insensitive
     not_action: bool
     conditions: tuple[Condition, ...]
 
@@ -77,8 +77,12 @@ class Statement:
         return f"Statement[{self.index}]" + (f" (Sid {self.sid!r})" if self.sid else "")
 
     def covers_action(self, action: str) -> bool:
-        """Action/NotAction match, case-insensitive with `*`/`?` wildcards."""
-        matched = any(glob_match(pattern, action, ignore_case=True) for pattern in self.actions)
+        """Action/NotAction match (`action` lower-case), with `*`/`?` wildcards."""
+        matched = action in self.actions or any(
+            glob_match(pattern, action)
+            for pattern in self.actions
+            if "*" in pattern or "?" in pattern
+        )
         return not matched if self.not_action else matched
 
 
@@ -98,9 +102,9 @@ def decode_document(document: Any) -> Any:
             raise PolicyError("the document is not UTF-8 text") from error
     if not isinstance(document, str):
         return document
-    text = document.strip()
-    if not text:
+    if not document or document.isspace():
         raise PolicyError("the document is empty")
+    text = document  # the decoder skips surrounding white space itself
     try:
         return _strict_json(text)
     except ValueError as error:
@@ -137,7 +141,7 @@ def parse_policy(document: Any) -> Policy:
         raw_statements = [raw_statements]
     if not isinstance(raw_statements, list) or not raw_statements:
         raise PolicyError("Statement is missing, empty, or not an object or a list of objects")
-    statements = tuple(_statement(i, raw) for i, raw in enumerate(raw_statements))
+    statements = tuple([_statement(i, raw) for i, raw in enumerate(raw_statements)])
     return Policy(version, statements, decoded)
 
 
@@ -147,12 +151,17 @@ def _kind(value: Any) -> str:
     )
 
 
+_EFFECTS = {effect.value: effect for effect in Effect}
+
+
 def _statement(index: int, raw: Any) -> Statement:
     where = f"Statement[{index}]"
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} is not an object")
     unknown = raw.keys() - _STATEMENT_ELEMENTS
     if unknown:
+        if "NotPrincipal" in unknown or "NotPrincipal" in raw:
+            raise PolicyError(f"{where}: NotPrincipal is not allowed in a trust policy")
         raise PolicyError(f"{where}: unknown element {sorted(unknown)[0]!r}")
     if "NotPrincipal" in raw:
         raise PolicyError(f"{where}: NotPrincipal is not allowed in a trust policy")
@@ -161,34 +170,37 @@ def _statement(index: int, raw: Any) -> Statement:
     sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
         raise PolicyError(f"{where}: Sid is not a string")
-    try:
-        effect = Effect(raw.get("Effect"))
-    except ValueError:
-        raise PolicyError(f"{where}: Effect is missing or not Allow/Deny") from None
-    if ("Action" in raw) == ("NotAction" in raw):
-        raise PolicyError(f"{where}: needs exactly one of Action and NotAction")
+    effect_name = raw.get("Effect")
+    effect = _EFFECTS.get(effect_name) if isinstance(effect_name, str) else None
+    if effect is None:
+        raise PolicyError(f"{where}: Effect is missing or not Allow/Deny")
     not_action = "NotAction" in raw
-    actions = _strings(raw["NotAction" if not_action else "Action"], f"{where} Action")
+    if ("Action" in raw) is not_action:
+        raise PolicyError(f"{where}: needs exactly one of Action and NotAction")
+    actions = _strings(raw["NotAction" if not_action else "Action"], where, "Action")
     if "Principal" not in raw:
         raise PolicyError(f"{where}: Principal is missing")
     principals = _principals(raw["Principal"], where)
     conditions = _conditions(raw.get("Condition"), where)
-    return Statement(index, sid, effect, principals, actions, not_action, conditions)
+    lowered = tuple(action.lower() for action in actions)
+    return Statement(index, sid, effect, principals, lowered, not_action, conditions)
 
 
-def _strings(value: Any, where: str) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items or not all(isinstance(v, str) for v in items):
-        raise PolicyError(f"{where}: expected a string or a non-empty list of strings")
-    return tuple(items)
+def _strings(value: Any, where: str, element: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise PolicyError(f"{where} {element}: expected a string or a non-empty list of strings")
+    return tuple(value)
 
 
 _PRINCIPAL_FIELDS = ("AWS", "Service", "Federated")
-_ACCOUNT = re.compile(r"\d{12}")
-_AWS_PRINCIPAL_ARN = re.compile(
-    r"arn:aws[a-z-]*:(?:iam::\d{12}:(?:root|user/.+|role/.+)|sts::\d{12}:assumed-role/.+/.+)"
-)
 UNIQUE_ID = re.compile(r"(?:AROA|AIDA)[A-Z0-9]{12,}")
+# A bare account id, a deleted principal's unique id, or an account/user/role/session ARN.
+_AWS_PRINCIPAL = re.compile(
+    r"\d{12}|(?:AROA|AIDA)[A-Z0-9]{12,}"
+    r"|arn:aws[a-z-]*:(?:iam::\d{12}:(?:root|user/.+|role/.+)|sts::\d{12}:assumed-role/.+/.+)"
+)
 
 
 def _principals(raw: Any, where: str) -> tuple[PrincipalEntry, ...]:
@@ -200,7 +212,7 @@ def _principals(raw: Any, where: str) -> tuple[PrincipalEntry, ...]:
     for field, values in raw.items():
         if field not in _PRINCIPAL_FIELDS:
             raise PolicyError(f"{where}: principal type {str(field)[:40]!r} is not allowed")
-        for value in _strings(values, f"{where} Principal.{field}"):
+        for value in _strings(values, where, f"Principal.{field}"):
             _check_principal(field, value, where)
             entries.append(PrincipalEntry("*" if (field, value) == ("AWS", "*") else field, value))
     return tuple(entries)
@@ -212,11 +224,7 @@ def _check_principal(field: str, value: str, where: str) -> None:
     shown = value[:120]
     if "*" in value or "?" in value:
         raise PolicyError(f"{where}: wildcard inside principal {shown!r}")
-    if field == "AWS" and not (
-        _ACCOUNT.fullmatch(value)
-        or UNIQUE_ID.fullmatch(value)
-        or _AWS_PRINCIPAL_ARN.fullmatch(value)
-    ):
+    if field == "AWS" and not _AWS_PRINCIPAL.fullmatch(value):
         raise PolicyError(f"{where}: {shown!r} is not a valid AWS principal")
     if not value.strip():
         raise PolicyError(f"{where}: empty {field} principal")
@@ -242,6 +250,8 @@ def _conditions(raw: Any, where: str) -> tuple[Condition, ...]:
 
 
 def _condition_values(raw: Any, where: str, key: str) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        return (raw,)
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise PolicyError(f"{where}: condition {key[:60]!r} has no values")

@@ -9,7 +9,7 @@ from trust_auditor.model import TrustContext
 from trust_auditor.policy import UNIQUE_ID, PrincipalEntry
 
 
-class Kind(enum.Enum):
+class Kind(enum.StrEnum):
     ANYONE = "anyone"
     ACCOUNT = "account"
     DELETED = "deleted"
@@ -18,19 +18,14 @@ class Kind(enum.Enum):
     SAML = "saml"
 
 
-ACTION_OF_KIND = {
-    Kind.ANYONE: "sts:AssumeRole",
-    Kind.ACCOUNT: "sts:AssumeRole",
-    Kind.DELETED: "sts:AssumeRole",
-    Kind.SERVICE: "sts:AssumeRole",
-    Kind.WEB_IDENTITY: "sts:AssumeRoleWithWebIdentity",
-    Kind.SAML: "sts:AssumeRoleWithSAML",
-}
+ASSUME_ROLE = "sts:assumerole"
+ASSUME_ROLE_WITH_WEB_IDENTITY = "sts:assumerolewithwebidentity"
+ASSUME_ROLE_WITH_SAML = "sts:assumerolewithsaml"
 
 COGNITO_ISSUER = "cognito-identity.amazonaws.com"
 
 
-class AccountClass(enum.Enum):
+class AccountClass(enum.StrEnum):
     OWN = "own"
     TRUSTED = "trusted"
     ORG = "org"
@@ -43,16 +38,13 @@ class Principal:
 
     entry: PrincipalEntry
     kind: Kind
+    action: str  # the STS action (lower-case) this kind of principal calls
     account_id: str | None = None  # ACCOUNT: the 12-digit account
     issuer: str | None = None  # WEB_IDENTITY: lower-case issuer, the prefix of its claim keys
 
     @property
     def value(self) -> str:
         return self.entry.value
-
-    @property
-    def action(self) -> str:
-        return ACTION_OF_KIND[self.kind]
 
     @property
     def is_root(self) -> bool:
@@ -62,19 +54,21 @@ class Principal:
 
 def classify(entry: PrincipalEntry) -> Principal:
     if entry.field == "*":
-        return Principal(entry, Kind.ANYONE)
+        return Principal(entry, Kind.ANYONE, ASSUME_ROLE)
     if entry.field == "Service":
-        return Principal(entry, Kind.SERVICE)
+        return Principal(entry, Kind.SERVICE, ASSUME_ROLE)
     if entry.field == "Federated":
         if ":saml-provider/" in entry.value:
-            return Principal(entry, Kind.SAML)
+            return Principal(entry, Kind.SAML, ASSUME_ROLE_WITH_SAML)
         issuer = entry.value.split(":oidc-provider/", 1)[-1]
-        return Principal(entry, Kind.WEB_IDENTITY, issuer=issuer.lower())
+        return Principal(
+            entry, Kind.WEB_IDENTITY, ASSUME_ROLE_WITH_WEB_IDENTITY, issuer=issuer.lower()
+        )
     value = entry.value
     if UNIQUE_ID.fullmatch(value):
-        return Principal(entry, Kind.DELETED)
+        return Principal(entry, Kind.DELETED, ASSUME_ROLE)
     account = value if value.isdigit() else value.split(":", 5)[4]
-    return Principal(entry, Kind.ACCOUNT, account_id=account)
+    return Principal(entry, Kind.ACCOUNT, ASSUME_ROLE, account_id=account)
 
 
 def classify_account(account_id: str, context: TrustContext) -> AccountClass:

@@ -57,6 +57,7 @@ def test_forms_give_the_same_finding(form: Any) -> None:
             {"Statement": [allow("*")], "Extra": 1}, "unknown policy element", id="unknown-element"
         ),
         pytest.param(policy({**allow("*"), "Effect": "allow"}), "Effect", id="effect-case"),
+        pytest.param(policy({**allow("*"), "Effect": ["Allow"]}), "Effect", id="effect-list"),
         pytest.param(
             policy({"Effect": "Allow", "Action": "sts:AssumeRole"}), "Principal", id="no-principal"
         ),
