@@ -21,13 +21,13 @@ RIC_VERSION := 4.2.2
 BUILD_DIR := .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install lint test test-unit test-integration test-local-invoke bench validate build demo clean
+.PHONY: help install lint test test-unit test-integration test-local-invoke bench bench-scan bench-peers validate build demo clean
 
 help:
 	@echo "make demo    run the local demo (moto as AWS, no account, no Docker)"
 	@echo "make test    install and run every test tier"
 	@echo "make lint    ruff + mypy --strict on the core"
-	@echo "make bench   print benchmark figures"
+	@echo "make bench   print benchmark figures (bench-peers: next to Prowler, c7n, policyuniverse)"
 	@echo "make validate / make build   sam validate --lint + cfn-lint / sam build"
 	@echo "make test-local-invoke   run the built functions under the Lambda RIE (no Docker)"
 
@@ -81,6 +81,25 @@ test: install build $(RIC_DIR)/.installed
 
 bench: install
 	$(PY) bench/bench_evaluate.py
+	@$(MAKE) --no-print-directory bench-scan
+
+bench-scan: install
+	$(PY) -m bench.bench_scan_calls
+
+# Peer tools' trust-policy logic on the same inputs, in a virtualenv of their own (they pin
+# conflicting versions). Prowler is installed without its ~150 dependencies: its policy module
+# needs only these few.
+PEERS_VENV := .tools/peers
+$(PEERS_VENV)/.installed:
+	rm -rf $(PEERS_VENV)
+	$(PYTHON313) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install -q policyuniverse==1.5.1.20231109 c7n==0.9.53 py-iam-expand \
+		colorama pytz tzlocal requests packaging pydantic
+	$(PEERS_VENV)/bin/pip install -q --no-deps prowler==5.46.0 -e .
+	touch $@
+
+bench-peers: $(PEERS_VENV)/.installed
+	PYTHONPATH=bench $(PEERS_VENV)/bin/python bench/bench_peers.py
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -15,8 +15,10 @@ def record_api_calls(clients: Iterable[Any]) -> list[str]:
     def record(model: Any, **_: Any) -> None:
         calls.append(f"{model.service_model.signing_name}:{model.name}")
 
+    # Parameters are built for every call; 'before-call' is not reached by a call that another
+    # handler (such as a moto workaround) answers first.
     for client in clients:
-        client.meta.events.register("before-call", record)
+        client.meta.events.register("before-parameter-build", record)
     return calls
 
 
