@@ -151,10 +151,12 @@ def test_scan_function_has_time_for_a_whole_account() -> None:
 def test_layer_is_built_from_the_core_package() -> None:
     layer = template()["Resources"]["TrustAuditorLayer"]
     assert layer["Properties"]["ContentUri"] == "layers/trust_auditor/"
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    # layers/trust_auditor/Makefile installs the requirements and the package, precompiled.
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
     folder = REPO / "layers" / "trust_auditor"
     assert (folder / "trust_auditor" / "__init__.py").is_file()
-    # With BuildMethod, SAM itself creates python/: an existing one would be nested.
+    assert "build-TrustAuditorLayer:" in (folder / "Makefile").read_text()
+    # The build writes python/ into the artifacts: an existing one would be nested.
     assert not (folder / "python").exists()
 
 

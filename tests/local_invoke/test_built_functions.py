@@ -4,6 +4,7 @@ events/*.json payloads, against moto: real findings land in Security Hub."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,23 @@ def test_repeated_event_changes_nothing(
 def _stored_state(aws: Aws) -> list[tuple[str, str]]:
     findings = aws.securityhub.get_findings()["Findings"]
     return sorted((finding["Id"], finding["RecordState"]) for finding in findings)
+
+
+def test_built_layer_is_precompiled(built: Path) -> None:
+    """Lambda's /opt is read-only: a module without a valid .pyc is compiled on every cold
+    start. Each module of the layer has an unchecked-hash .pyc (valid whatever the mtimes)."""
+    layer = built / "TrustAuditorLayer" / "python"
+    sources = [p for p in layer.rglob("*.py") if "__pycache__" not in p.parts]
+    assert any(p.parent.name == "trust_auditor" for p in sources)
+    tag = sys.implementation.cache_tag
+    missing, checked = [], []
+    for source in sources:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        if not compiled.is_file():
+            missing.append(source)
+            continue
+        flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
+        if flags != 0b01:  # hash-based, source not checked (PEP 552)
+            checked.append(compiled)
+    assert not missing, missing[:5]
+    assert not checked, checked[:5]
