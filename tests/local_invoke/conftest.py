@@ -228,6 +228,9 @@ def function_environment(function: str, endpoint: str) -> dict[str, str]:
         "PYTHONPATH": os.pathsep.join([str(BUILD / "TrustAuditorLayer" / "python"), str(RIC)]),
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "TZ": ":UTC",
+        # /opt and /var/task are read-only in Lambda: nothing may be compiled and kept between
+        # cold starts here either (the layer ships its .pyc files).
+        "PYTHONDONTWRITEBYTECODE": "1",
     }
 
 
