@@ -84,7 +84,7 @@ def _account(
         return
     foreign = _foreign(grant, denies)
     if foreign is not None:
-        yield _foreign_exposure(analysis, grant, foreign)
+        yield _foreign_exposure(analysis, grant, foreign, account)
         return
     shown = grant.principal.value
     named = f"account {account}" + (f" (as {shown})" if shown != account else "")
@@ -113,7 +113,10 @@ def _foreign(grant: Grant, denies: Sequence[DenyEffect]) -> Guard | None:
     )
 
 
-def _foreign_exposure(analysis: PolicyAnalysis, grant: Grant, guard: Guard) -> Exposure:
+def _foreign_exposure(
+    analysis: PolicyAnalysis, grant: Grant, guard: Guard, account: str | None = None
+) -> Exposure:
+    """`account`: the one account the statement names (None for `"*"`: any account)."""
     detail = (
         f"{grant.statement.label}: the only organization condition, "
         f"{guard.condition.describe()}, {guard.reason}, not ours "
@@ -123,7 +126,7 @@ def _foreign_exposure(analysis: PolicyAnalysis, grant: Grant, guard: Guard) -> E
     fix = _guard_fix(
         grant, ("StringEquals", "aws:PrincipalOrgID", analysis.context.org_id or ""), guard
     )
-    return Exposure(Rule.FOREIGN_ORG_TRUST, grant.principal.value, detail, fix)
+    return Exposure(Rule.FOREIGN_ORG_TRUST, grant.principal.value, detail, fix, account)
 
 
 def _weak(
