@@ -4,6 +4,7 @@ and resource policy is scoped, and the template passes `sam validate --lint` and
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import os
@@ -16,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
 from tests.contract.eventbridge import matches
 from tests.contract.template_support import (
@@ -30,17 +32,22 @@ from tests.contract.template_support import (
     translated,
 )
 from tests.helpers.cloudtrail import envelope, shared_record
+from tests.helpers.moto_securityhub import install_securityhub_workarounds, stored_findings
 from trust_auditor import TrustContext, evaluate_trust_policy
 from trust_auditor.asff import FindingScope, to_asff
+from trust_auditor.aws import AwsClients, build_auditor
 from trust_auditor.cli.main import main as trust_auditor_cli
 from trust_auditor.events import (
+    ScanRequest,
     parse_assume_role_event,
     parse_role_change_event,
     parse_scan_request,
 )
 from trust_auditor.roles import RoleRecord
+from trust_auditor.settings import Settings
 
 ACCOUNT = "111122223333"
+MOTO_ACCOUNT = "123456789012"  # moto's default account
 EVENTS = REPO / "events"
 # The rule each event-driven function is invoked by, as named after the SAM transform.
 RULES = {
@@ -184,6 +191,7 @@ EVENT_FILES = [
         "role_change_update_assume_role_policy.json", "RoleChangeFunction", True, id="update"
     ),
     pytest.param("role_change_delete_role.json", "RoleChangeFunction", True, id="delete-role"),
+    pytest.param("role_change_untag_role.json", "RoleChangeFunction", True, id="untag-role"),
     # The rule filters failed calls out; the handler skips them too (see test below).
     pytest.param("role_change_failed_call.json", "RoleChangeFunction", False, id="failed-call"),
     pytest.param(
@@ -250,7 +258,7 @@ def test_scheduled_event_is_a_full_scan() -> None:
         "detail": {},
     }
     request = parse_scan_request(scheduled)
-    assert (request.roles, request.dry_run, request.event_id) == (None, False, scheduled["id"])
+    assert (request.roles, request.dry_run) == (None, False)
 
 
 SHARED_RECORDS = [
@@ -320,8 +328,9 @@ def test_assume_role_rule_receives_read_only_management_events() -> None:
     assert rule["Properties"]["State"] == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 
 
-def _imported_event(finding_changes: dict[str, Any]) -> dict[str, Any]:
-    """A "Security Hub Findings - Imported" event around a finding the product writes."""
+def _imported_event(finding_changes: dict[str, Any], *, alert: bool = True) -> dict[str, Any]:
+    """A "Security Hub Findings - Imported" event around a finding the product writes (`alert`:
+    by the import that opens it)."""
     role = RoleRecord(
         arn=f"arn:aws:iam::{ACCOUNT}:role/EC2-dev",
         name="EC2-dev",
@@ -348,9 +357,14 @@ def _imported_event(finding_changes: dict[str, Any]) -> dict[str, Any]:
         scope=FindingScope(ACCOUNT, "aws", "us-east-1"),
         created_at=now,
         updated_at=now,
+        alert=alert,
     )
     # Security Hub adds the workflow state on import.
     stored = {**asff, "Workflow": {"Status": "NEW"}, **finding_changes}
+    return _securityhub_event(stored)
+
+
+def _securityhub_event(finding: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": "0",
         "id": "8e5622f9-d81c-4d81-612a-9319e7ee2506",
@@ -359,8 +373,8 @@ def _imported_event(finding_changes: dict[str, Any]) -> dict[str, Any]:
         "account": ACCOUNT,
         "time": "2025-03-19T00:00:00Z",
         "region": "us-east-1",
-        "resources": [stored["ProductArn"]],
-        "detail": {"findings": [stored]},
+        "resources": [finding["ProductArn"]],
+        "detail": {"findings": [finding]},
     }
 
 
@@ -382,6 +396,84 @@ def test_alert_rule_selects_new_severe_active_findings(
     event = _imported_event({"Severity": {"Label": "HIGH"}, **changes})
     assert matches(rule["EventPattern"], event) is alerted
     assert [target["Arn"] for target in rule["Targets"]] == [{"Ref": "AlertsTopic"}]
+
+
+def test_alert_rule_ignores_re_imports() -> None:
+    """Security Hub emits "Findings - Imported" on every import, not only the first."""
+    rule = translated()["Resources"]["FindingAlertsRule"]["Properties"]
+    assert matches(rule["EventPattern"], _imported_event({}, alert=True))
+    assert not matches(rule["EventPattern"], _imported_event({}, alert=False))
+
+
+def _events_of_each_write(securityhub: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(operation, event) for every finding each import or workflow update changes: the
+    finding as stored right after the call, as Security Hub sends it to EventBridge."""
+    events: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["written_ids"] = [
+            item["Id"] for item in params.get("Findings") or params.get("FindingIdentifiers") or []
+        ]
+
+    def emit(model: Any, context: dict[str, Any], **_: Any) -> None:
+        written = set(context.pop("written_ids", []))
+        for finding in stored_findings(MOTO_ACCOUNT):
+            if finding["Id"] in written:
+                events.append((model.name, _securityhub_event(copy.deepcopy(finding))))
+
+    for operation in ("BatchImportFindings", "BatchUpdateFindings"):
+        securityhub.meta.events.register(f"before-parameter-build.securityhub.{operation}", record)
+        securityhub.meta.events.register(f"after-call.securityhub.{operation}", emit)
+    return events
+
+
+def test_one_alert_per_opening_over_a_findings_life() -> None:
+    """The events the product's own writes cause, through the alert rule: one alert when a
+    finding opens (created, back after a fix), none for re-imports (each scan), archiving,
+    or an exempt role; one when an exemption is lifted."""
+    pattern = translated()["Resources"]["FindingAlertsRule"]["Properties"]["EventPattern"]
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+        "Action": "sts:AssumeRole",
+    }
+    unguarded = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    guard = {"Condition": {"StringEquals": {"sts:ExternalId": "x-1"}}}
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [statement | guard]})
+    with mock_aws():
+        settings = Settings.from_environ(
+            {"AWS_REGION": "us-east-1", "LOOKUP_ORGANIZATION": "false"}
+        )
+        clients = AwsClients.create(settings.home_region)
+        install_securityhub_workarounds(clients.securityhub)
+        events = _events_of_each_write(clients.securityhub)
+        auditor = build_auditor(settings, clients, full_scan=True)
+
+        def alerts_after(step: Callable[[], object]) -> list[str]:
+            events.clear()
+            step()
+            return [operation for operation, event in events if matches(pattern, event)]
+
+        iam = clients.iam
+        iam.create_role(RoleName="partner", AssumeRolePolicyDocument=unguarded)
+        assert alerts_after(lambda: auditor.scan(ScanRequest())) == ["BatchImportFindings"]
+        assert alerts_after(lambda: auditor.scan(ScanRequest())) == []  # the next day's scan
+        iam.update_assume_role_policy(RoleName="partner", PolicyDocument=trust)
+        assert alerts_after(lambda: auditor.scan(ScanRequest())) == []  # fixed: archived
+        iam.update_assume_role_policy(RoleName="partner", PolicyDocument=unguarded)
+        assert alerts_after(lambda: auditor.scan(ScanRequest())) == ["BatchImportFindings"]
+        assert events  # the re-import did emit an event, it just does not alert
+
+        iam.create_role(
+            RoleName="vendor",
+            AssumeRolePolicyDocument=unguarded,
+            Tags=[{"Key": "trust-auditor:exempt", "Value": "contract 2024-17"}],
+        )
+        assert alerts_after(lambda: auditor.scan(ScanRequest(roles=("vendor",)))) == []
+        iam.untag_role(RoleName="vendor", TagKeys=["trust-auditor:exempt"])
+        assert alerts_after(lambda: auditor.scan(ScanRequest(roles=("vendor",)))) == [
+            "BatchUpdateFindings"
+        ]
 
 
 # -------------------------------------------------------------------------- least privilege

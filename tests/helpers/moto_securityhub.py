@@ -1,6 +1,9 @@
 """Workarounds for moto 5.2's Security Hub gaps, installed on a client with botocore event
-hooks (test code only): GetFindings ignores its Filters (filtered here after the call) and
-BatchUpdateFindings does not exist (applied here to moto's stored findings)."""
+hooks (test code only): GetFindings ignores its Filters (filtered here after the call),
+BatchUpdateFindings does not exist (applied here to moto's stored findings), and
+BatchImportFindings leaves Workflow alone (here a new finding gets NEW, and a finding that
+comes back from ARCHIVED / PASSED has NOTIFIED or RESOLVED reset to NEW, SUPPRESSED kept, as
+the Security Hub API reference describes Workflow.Status)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,9 @@ from botocore.compat import HTTPHeaders
 from moto.securityhub.models import securityhub_backends
 
 _FILTERS_KEY = "moto_workaround_filters"
+_PRIOR_STATES_KEY = "moto_workaround_prior_states"
+_RESET_ON_REOPEN = frozenset({"NOTIFIED", "RESOLVED"})
+_FAILING_COMPLIANCE = frozenset({"WARNING", "FAILED", "NOT_AVAILABLE"})
 
 
 def install_securityhub_workarounds(client: Any) -> None:
@@ -21,11 +27,56 @@ def install_securityhub_workarounds(client: Any) -> None:
     events.register("before-parameter-build.securityhub.GetFindings", _remember_filters)
     events.register("after-call.securityhub.GetFindings", _apply_filters)
     events.register("before-call.securityhub.BatchUpdateFindings", _batch_update_findings)
+    events.register("before-call.securityhub.BatchImportFindings", _remember_prior_states)
+    events.register("after-call.securityhub.BatchImportFindings", _reset_workflow)
 
 
 def stored_findings(account_id: str, region: str = "us-east-1") -> list[dict[str, Any]]:
     """Every finding moto holds for the account and region (a test's view of Security Hub)."""
     return [dict(f.data) for f in securityhub_backends[account_id][region].findings]
+
+
+def _stored(account_id: str, region: str, finding_id: str) -> Any | None:
+    backend = securityhub_backends[account_id][region]
+    return next((f for f in backend.findings if f.id == finding_id), None)
+
+
+def _location(finding: Mapping[str, Any]) -> tuple[str, str]:
+    """(account, region) of the finding, from its product ARN."""
+    _, _, _, region, account_id, _ = str(finding["ProductArn"]).split(":", 5)
+    return account_id, region
+
+
+def _state(data: Mapping[str, Any]) -> tuple[str, str]:
+    return str(data.get("RecordState", "")), str((data.get("Compliance") or {}).get("Status", ""))
+
+
+def _remember_prior_states(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+    prior: dict[str, tuple[str, str, tuple[str, str] | None]] = {}
+    for finding in json.loads(params["body"]).get("Findings", []):
+        account_id, region = _location(finding)
+        stored = _stored(account_id, region, finding["Id"])
+        prior[finding["Id"]] = (account_id, region, _state(stored.data) if stored else None)
+    context[_PRIOR_STATES_KEY] = prior
+
+
+def _reset_workflow(context: dict[str, Any], **_: Any) -> None:
+    prior: dict[str, tuple[str, str, tuple[str, str] | None]] = context.pop(_PRIOR_STATES_KEY, {})
+    for finding_id, (account_id, region, before) in prior.items():
+        stored = _stored(account_id, region, finding_id)
+        if stored is None:  # rejected by the import
+            continue
+        if before is None:
+            stored.data.setdefault("Workflow", {"Status": "NEW"})
+            continue
+        record_before, compliance_before = before
+        record_now, compliance_now = _state(stored.data)
+        reopened = (record_before == "ARCHIVED" and record_now == "ACTIVE") or (
+            compliance_before == "PASSED" and compliance_now in _FAILING_COMPLIANCE
+        )
+        workflow = stored.data.setdefault("Workflow", {"Status": "NEW"})
+        if reopened and workflow.get("Status") in _RESET_ON_REOPEN:
+            workflow["Status"] = "NEW"
 
 
 def _remember_filters(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -85,9 +136,8 @@ def _batch_update_findings(params: Mapping[str, Any], **_: Any) -> tuple[AWSResp
     request = json.loads(params["body"])
     processed, unprocessed = [], []
     for identifier in request["FindingIdentifiers"]:
-        _, _, _, region, account_id, _ = identifier["ProductArn"].split(":", 5)
-        backend = securityhub_backends[account_id][region]
-        stored = next((f for f in backend.findings if f.id == identifier["Id"]), None)
+        account_id, region = _location(identifier)
+        stored = _stored(account_id, region, identifier["Id"])
         if stored is None:
             unprocessed.append(
                 {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -119,6 +120,64 @@ def test_exempt_tag_suppresses_and_its_removal_unsuppresses(
     assert result["findings_unsuppressed"] == 1
     [finding] = _findings(securityhub, "vendor").values()
     assert finding["Workflow"]["Status"] == "NEW"
+
+
+def _tag_change_event(event_file: str, role_name: str) -> dict[str, Any]:
+    """events/<event_file> (a TagRole / UntagRole record) about `role_name`."""
+    event = repo_event(event_file)
+    assert event is not None
+    event = copy.deepcopy(event)
+    event["detail"]["requestParameters"]["roleName"] = role_name
+    return event
+
+
+def test_our_suppression_is_lifted_when_a_fixed_role_regresses_without_its_tag(
+    cold_start: Callable[[str], Handler], iam: Any, securityhub: Any
+):
+    """Security Hub keeps SUPPRESSED when a finding comes back from ARCHIVED (it resets only
+    NOTIFIED / RESOLVED): the suppression this product made must be lifted by it."""
+    handler = cold_start("role_change")
+    iam.create_role(
+        RoleName="vendor",
+        AssumeRolePolicyDocument=_trust(THIRD_PARTY),
+        Tags=[{"Key": "trust-auditor:exempt", "Value": "contract 2024-17"}],
+    )
+    assert (
+        handler.invoke(role_change_event("CreateRole", "vendor", ACCOUNT))["findings_suppressed"]
+        == 1
+    )
+    iam.update_assume_role_policy(
+        RoleName="vendor", PolicyDocument=_trust(THIRD_PARTY, external_id="x-1")
+    )
+    handler.invoke(role_change_event("UpdateAssumeRolePolicy", "vendor", ACCOUNT))
+    [fixed] = _findings(securityhub, "vendor").values()
+    assert (fixed["RecordState"], fixed["Workflow"]["Status"]) == ("ARCHIVED", "SUPPRESSED")
+
+    iam.update_assume_role_policy(RoleName="vendor", PolicyDocument=_trust(THIRD_PARTY))
+    iam.untag_role(RoleName="vendor", TagKeys=["trust-auditor:exempt"])
+    result = handler.invoke(_tag_change_event("role_change_untag_role.json", "vendor"))
+    assert result["findings_unsuppressed"] == 1
+    [back] = _findings(securityhub, "vendor").values()
+    assert (back["RecordState"], back["Workflow"]["Status"]) == ("ACTIVE", "NEW")
+    assert back["ProductFields"]["trust-auditor/Alert"] == "new"
+
+
+def test_delete_event_spelling_the_name_in_another_case_archives_the_findings(
+    cold_start: Callable[[str], Handler], iam: Any, securityhub: Any
+):
+    """IAM role names are not distinguished by case; an event may spell one otherwise."""
+    handler = cold_start("role_change")
+    iam.create_role(RoleName="Vendor-Partner", AssumeRolePolicyDocument=_trust(THIRD_PARTY))
+    handler.invoke(role_change_event("CreateRole", "Vendor-Partner", ACCOUNT))
+    [created] = _findings(securityhub, "vendor-partner").values()
+    assert created["ProductFields"]["trust-auditor/RoleName"] == "Vendor-Partner"
+
+    iam.delete_role(RoleName="Vendor-Partner")
+    result = handler.invoke(role_change_event("DeleteRole", "VENDOR-PARTNER", ACCOUNT))
+    assert result["findings_archived"] == 1
+    assert _states(_findings(securityhub, "vendor-partner")) == {
+        ("EXTERNAL_ID_MISSING", f"arn:aws:iam::{THIRD_PARTY}:root"): "ARCHIVED"
+    }
 
 
 def test_customer_suppression_is_left_alone(
@@ -261,6 +320,9 @@ def test_full_named_and_dry_run_scans(
             id="update-assume-role-policy",
         ),
         pytest.param("role_change", "role_change_delete_role.json", None, id="delete-role"),
+        pytest.param(
+            "role_change", "role_change_untag_role.json", "vendor-integration", id="untag-role"
+        ),
         pytest.param("role_change", "role_change_failed_call.json", None, id="failed-call"),
         pytest.param("assume_role", "assume_role_cross_account.json", "EC2-dev", id="assume-role"),
     ],

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from trust_auditor.model import Finding, Rule
-from trust_auditor.roles import RoleRecord
+from trust_auditor.roles import RoleRecord, role_key
 from trust_auditor.text import sanitize, strip_control
 
 PRODUCT_NAME = "trust-auditor"
@@ -46,6 +46,11 @@ FIELD_CALLER_ACCOUNT = FIELD_PREFIX + "CallerAccountId"
 FIELD_EVENT_ID = FIELD_PREFIX + "EventId"
 FIELD_EVENT_TIME = FIELD_PREFIX + "EventTime"
 FIELD_SOURCE_IP = FIELD_PREFIX + "SourceIp"
+# Set only on the import that opens a finding (creates it, or brings it back from ARCHIVED /
+# PASSED, or lifts this product's suppression): the alert rule matches it, so that the
+# "Findings - Imported" event of every later re-import (each scan) does not alert again.
+FIELD_ALERT = FIELD_PREFIX + "Alert"
+ALERT_NEW = "new"
 
 _BEST_PRACTICES = "Software and Configuration Checks/AWS Security Best Practices"
 _TYPES: Mapping[Rule, tuple[str, ...]] = {
@@ -111,26 +116,38 @@ class FindingScope:
 
 
 def finding_id(account_id: str, role_name: str, rule: Rule | str, principal: str | None) -> str:
-    """Deterministic: the same (account, role, rule, principal) is always the same finding.
-    The role-name prefix lets one role's findings be looked up by Id PREFIX."""
+    """Deterministic: the same (account, role, rule, principal) is always the same finding,
+    whatever the case the role name is written in. The role-key prefix lets one role's
+    findings be looked up by Id PREFIX."""
     digest = hashlib.sha256(
-        "\x1f".join((account_id, role_name, str(rule), principal or "")).encode()
+        "\x1f".join((account_id, role_key(role_name), str(rule), principal or "")).encode()
     ).hexdigest()
     return f"{role_id_prefix(account_id, role_name)}{digest[:40]}"
 
 
 def role_id_prefix(account_id: str, role_name: str) -> str:
     # Role names cannot contain "/": the trailing slash keeps "a/" from matching "ab/".
-    return f"{ID_PREFIX}{account_id}/{role_name}/"
+    return f"{ID_PREFIX}{account_id}/{role_key(role_name)}/"
 
 
-def role_name_of(finding_id: str, account_id: str) -> str | None:
-    """The role name inside an Id made by `finding_id`, or None for any other Id."""
+def role_key_of(finding_id: str, account_id: str) -> str | None:
+    """The role key (`roles.role_key`) inside an Id made by `finding_id`, or None for any
+    other Id."""
     prefix = f"{ID_PREFIX}{account_id}/"
     if not finding_id.startswith(prefix):
         return None
     name, slash, _ = finding_id[len(prefix) :].partition("/")
-    return name if slash and name else None
+    return role_key(name) if slash and name else None
+
+
+def import_reopens(previous: Mapping[str, Any]) -> bool:
+    """Whether importing a finding stored as `previous` (empty: not stored) opens it: creates
+    it, or brings it back from ARCHIVED or from a PASSED compliance status."""
+    return (
+        not previous
+        or previous.get("RecordState") == "ARCHIVED"
+        or (previous.get("Compliance") or {}).get("Status") == "PASSED"
+    )
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -164,8 +181,10 @@ def to_asff(
     created_at: datetime,
     updated_at: datetime,
     extra_fields: Mapping[str, str] | None = None,
+    alert: bool = False,
 ) -> dict[str, Any]:
-    """One ASFF finding for `finding` on `role`, active and failing."""
+    """One ASFF finding for `finding` on `role`, active and failing; `alert` marks the import
+    that opens it (FIELD_ALERT)."""
     severity = {"Label": finding.severity.value, "Original": finding.severity.value}
     types = list(_TYPES.get(finding.rule, (_BEST_PRACTICES,)))
     return {
@@ -183,7 +202,7 @@ def to_asff(
         "Description": sanitize(finding.detail, DESCRIPTION_MAX, single_line=False)
         or finding.rule.value,
         "Remediation": {"Recommendation": {"Text": _recommendation(finding)}},
-        "ProductFields": _product_fields(finding, role, extra_fields or {}),
+        "ProductFields": _product_fields(finding, role, extra_fields or {}, alert=alert),
         "Resources": [_resource(role, scope)],
         "Compliance": {"Status": "FAILED"},
         "RecordState": "ACTIVE",
@@ -194,7 +213,9 @@ def to_asff(
 def archived(stored: Mapping[str, Any], *, updated_at: datetime) -> dict[str, Any]:
     """The stored finding re-imported as resolved: ARCHIVED, PASSED, newer UpdatedAt."""
     finding = {key: value for key, value in stored.items() if key in _IMPORTED_FIELDS}
-    finding["ProductFields"] = own_product_fields(stored)
+    finding["ProductFields"] = {
+        key: value for key, value in own_product_fields(stored).items() if key != FIELD_ALERT
+    }
     finding["RecordState"] = "ARCHIVED"
     finding["Compliance"] = {"Status": "PASSED"}
     finding["UpdatedAt"] = format_timestamp(updated_at)
@@ -233,7 +254,7 @@ def _recommendation(finding: Finding) -> str:
 
 
 def _product_fields(
-    finding: Finding, role: RoleRecord, extra_fields: Mapping[str, str]
+    finding: Finding, role: RoleRecord, extra_fields: Mapping[str, str], *, alert: bool
 ) -> dict[str, str]:
     remediation = finding.remediation
     fields = {
@@ -251,6 +272,8 @@ def _product_fields(
         ),
     }
     fields.update({key: sanitize(value, PRODUCT_FIELD_MAX) for key, value in extra_fields.items()})
+    if alert:
+        fields[FIELD_ALERT] = ALERT_NEW
     return {key: value for key, value in fields.items() if value}
 
 

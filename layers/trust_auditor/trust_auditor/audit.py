@@ -27,23 +27,25 @@ from trust_auditor.asff import (
     WorkflowChange,
     archived,
     finding_id,
+    import_reopens,
     next_updated_at,
     own_product_fields,
     parse_timestamp,
-    role_name_of,
+    role_key_of,
     to_asff,
 )
 from trust_auditor.evaluate import evaluate_trust_policy
 from trust_auditor.events import AssumeRoleEvent, InvalidEventError, RoleChangeEvent, ScanRequest
 from trust_auditor.model import ContextError, Finding, RoleArn, Rule, TrustContext
 from trust_auditor.observed import ObservedAssumption, observed_assumption_finding
-from trust_auditor.roles import EXEMPT_TAG, RoleRecord
+from trust_auditor.roles import EXEMPT_TAG, RoleRecord, role_key
 from trust_auditor.text import sanitize
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 _OBSERVED_GENERATOR = GENERATOR_PREFIX + Rule.OBSERVED_UNGUARDED_ASSUMPTION.value
+_SUPPRESS_NOTE_PREFIX = "Suppressed by trust-auditor:"
 _UNSUPPRESS_NOTE = f"trust-auditor: the {EXEMPT_TAG} tag was removed from the role"
 
 
@@ -108,6 +110,7 @@ class FindingStore(Protocol):
         product_arn: str,
         account_id: str,
         role_name: str | None = None,
+        finding_ids: Sequence[str] | None = None,
         active_only: bool = False,
     ) -> list[dict[str, Any]]: ...
 
@@ -196,6 +199,30 @@ class _Wanted:
 
 
 @dataclass(slots=True)
+class _ExpiringCache[K, V]:
+    """Values remembered for `seconds` of the monotonic clock (nothing when seconds <= 0)."""
+
+    seconds: float
+    monotonic: Callable[[], float]
+    _entries: dict[K, tuple[float, V]] = field(default_factory=dict)
+
+    def get(self, key: K) -> tuple[V] | None:
+        """`(value,)` while fresh, else None (a remembered value may itself be None)."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= self.monotonic():
+            return None
+        return (entry[1],)
+
+    def put(self, key: K, value: V) -> None:
+        if self.seconds <= 0:
+            return
+        now = self.monotonic()
+        # A warm instance sees many roles and callers over its life: forget the expired.
+        self._entries = {k: entry for k, entry in self._entries.items() if entry[0] > now}
+        self._entries[key] = (now + self.seconds, value)
+
+
+@dataclass(slots=True)
 class _Plan:
     imports: list[dict[str, Any]] = field(default_factory=list)
     archives: list[dict[str, Any]] = field(default_factory=list)
@@ -222,12 +249,16 @@ class Auditor:
         self._scope_source = scope
         self._org_source = org_context
         self._inventory = inventory
-        self._cache_seconds = assumption_cache_seconds
         self._clock = clock
-        self._monotonic = monotonic
         self._scope: FindingScope | None = None
         self._org: OrgContext | None = None
-        self._role_cache: dict[str, tuple[float, RoleRecord | None]] = {}
+        # Both keyed by role_key: a burst of assumptions is one GetRole and one publication.
+        self._role_cache: _ExpiringCache[str, RoleRecord | None] = _ExpiringCache(
+            assumption_cache_seconds, monotonic
+        )
+        self._reported: _ExpiringCache[tuple[str, str], None] = _ExpiringCache(
+            assumption_cache_seconds, monotonic
+        )
 
     # Identity and organization are looked up once per instance (once per cold start).
     def scope(self) -> FindingScope:
@@ -257,6 +288,7 @@ class Auditor:
             extra={
                 "role_name": event.role_name,
                 "event_name": event.event_name,
+                "cloudtrail_event_id": event.cloudtrail_event_id,
                 "exists": role is not None,
                 "rules": [finding.rule.value for finding in audit.findings] if audit else [],
             },
@@ -292,16 +324,14 @@ class Auditor:
         finding = observed_assumption_finding(
             assumption, role.trust_policy, self.org().trust_context(role)
         )
+        reported_key = (role_key(role.name), event.caller_account_id)
+        if finding is not None and self._reported.get(reported_key) is not None:
+            # Reported moments ago by this instance; the scheduled scan keeps it alive.
+            return self._skip(event.event_id, role.name, "assumption reported recently")
         summary = PublishSummary()
         if finding is not None:
-            wanted = _Wanted(finding, _observation_fields(assumption))
-            scope = self.scope()
-            stored = self._publisher.find(
-                product_arn=scope.product_arn, account_id=scope.account_id, role_name=role.name
-            )
-            # One observation says nothing about the role's other findings: archive none.
-            plan = self._plan_role(role.name, role, [wanted], stored, archive_stale=False)
-            summary = self._apply(plan)
+            summary = self._publish_observation(role, finding, assumption)
+            self._reported.put(reported_key, None)
         logger.info(
             "assumption audited",
             extra={
@@ -317,11 +347,27 @@ class Auditor:
             summary=summary,
         )
 
+    def _publish_observation(
+        self, role: RoleRecord, finding: Finding, assumption: ObservedAssumption
+    ) -> PublishSummary:
+        scope = self.scope()
+        stored = self._publisher.find(
+            product_arn=scope.product_arn,
+            account_id=scope.account_id,
+            finding_ids=[_id(scope, role.name, finding)],
+        )
+        wanted = _Wanted(finding, _observation_fields(assumption))
+        # One observation says nothing about the role's other findings: archive none.
+        return self._apply(self._plan_role(role.name, role, [wanted], stored, archive_stale=False))
+
     def scan(self, request: ScanRequest) -> ScanResult:
         absent: list[str] = []
         if request.roles is not None:
             roles: list[RoleRecord] = []
-            for name in dict.fromkeys(request.roles):
+            named: dict[str, str] = {}
+            for name in request.roles:
+                named.setdefault(role_key(name), name)
+            for name in named.values():
                 role = self._roles.get_role(name)
                 if role is None:
                     absent.append(name)
@@ -362,28 +408,29 @@ class Auditor:
         self, entries: Sequence[tuple[str, RoleAudit | None]], *, full_scan: bool
     ) -> PublishSummary:
         scope = self.scope()
+        # By role_key: an event may spell a role name in another case than IAM does.
+        audited = {role_key(name): (name, audit) for name, audit in entries}
         stored: dict[str, list[dict[str, Any]]] = defaultdict(list)
         if full_scan:
             for finding in self._publisher.find(
                 product_arn=scope.product_arn, account_id=scope.account_id
             ):
-                name = role_name_of(str(finding.get("Id", "")), scope.account_id)
-                if name is not None:
-                    stored[name].append(finding)
+                key = role_key_of(str(finding.get("Id", "")), scope.account_id)
+                if key is not None:
+                    stored[key].append(finding)
         else:
-            for name, _ in entries:
-                stored[name] = self._publisher.find(
+            for key, (name, _) in audited.items():
+                stored[key] = self._publisher.find(
                     product_arn=scope.product_arn, account_id=scope.account_id, role_name=name
                 )
         plan = _Plan()
-        audited = {name: audit for name, audit in entries}
-        for name in dict.fromkeys([*audited, *stored]):
-            audit = audited.get(name)
+        for key in dict.fromkeys([*audited, *stored]):
+            name, audit = audited.get(key, (key, None))
             role = audit.role if audit else None
             wanted = [_Wanted(f) for f in audit.findings] if audit else []
             if role is not None:
-                wanted += self._observations_still_valid(role, stored[name], wanted)
-            role_plan = self._plan_role(name, role, wanted, stored[name], archive_stale=True)
+                wanted += self._observations_still_valid(role, stored[key], wanted)
+            role_plan = self._plan_role(name, role, wanted, stored[key], archive_stale=True)
             plan.imports += role_plan.imports
             plan.archives += role_plan.archives
             plan.workflow += role_plan.workflow
@@ -432,30 +479,22 @@ class Auditor:
         *,
         archive_stale: bool,
     ) -> _Plan:
+        """Imports of the `wanted` findings of `role` (None: the role is gone and wants none),
+        their workflow changes and, with `archive_stale`, the archiving of the rest."""
         scope = self.scope()
         now = self._clock()
         stored_by_id = {str(f.get("Id")): f for f in stored}
         plan = _Plan()
         wanted_ids: set[str] = set()
-        for item in wanted:
-            if role is None:
-                raise ValueError("findings need their role")
-            fid = _id(scope, role.name, item.finding)
-            wanted_ids.add(fid)
-            previous = stored_by_id.get(fid, {})
-            plan.imports.append(
-                to_asff(
-                    item.finding,
-                    role,
-                    scope=scope,
-                    created_at=parse_timestamp(previous.get("CreatedAt")) or now,
-                    updated_at=next_updated_at(now, previous.get("UpdatedAt")),
-                    extra_fields=item.fields,
-                )
-            )
-            change = _workflow_change(role.exemption_reason, previous, fid, scope.product_arn)
-            if change is not None:
-                plan.workflow.append(change)
+        if role is not None:
+            for item in wanted:
+                fid = _id(scope, role.name, item.finding)
+                wanted_ids.add(fid)
+                previous = stored_by_id.get(fid, {})
+                asff, change = self._upsert(role, item, previous, fid, now)
+                plan.imports.append(asff)
+                if change is not None:
+                    plan.workflow.append(change)
         if archive_stale:
             plan.archives = [
                 archived(f, updated_at=next_updated_at(now, f.get("UpdatedAt")))
@@ -467,6 +506,32 @@ class Auditor:
                 "findings archived", extra={"role_name": role_name, "count": len(plan.archives)}
             )
         return plan
+
+    def _upsert(
+        self,
+        role: RoleRecord,
+        item: _Wanted,
+        previous: Mapping[str, Any],
+        fid: str,
+        now: datetime,
+    ) -> tuple[dict[str, Any], WorkflowChange | None]:
+        """The import of one wanted finding (`previous`: as stored, or empty) and the workflow
+        change it needs."""
+        scope = self.scope()
+        exemption = role.exemption_reason
+        change = _workflow_change(exemption, previous, fid, scope.product_arn)
+        asff = to_asff(
+            item.finding,
+            role,
+            scope=scope,
+            created_at=parse_timestamp(previous.get("CreatedAt")) or now,
+            updated_at=next_updated_at(now, previous.get("UpdatedAt")),
+            extra_fields=item.fields,
+            # Alert once, when the finding opens for the customer (an un-suppression is the
+            # only change a role without exemption gets); never for an exempt role.
+            alert=exemption is None and (import_reopens(previous) or change is not None),
+        )
+        return asff, change
 
     def _apply(self, plan: _Plan) -> PublishSummary:
         # Import first: a workflow update needs the finding to exist.
@@ -483,13 +548,11 @@ class Auditor:
 
     def _cached_role(self, name: str) -> RoleRecord | None:
         """GetRole at most once per role and TTL: a burst of assumptions is one read."""
-        now = self._monotonic()
-        cached = self._role_cache.get(name)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self._role_cache.get(role_key(name))
+        if cached is not None:
+            return cached[0]
         role = self._roles.get_role(name)
-        if self._cache_seconds > 0:
-            self._role_cache[name] = (now + self._cache_seconds, role)
+        self._role_cache.put(role_key(name), role)
         return role
 
     def _check_account(self, account_id: str) -> None:
@@ -519,16 +582,22 @@ def _observation_fields(assumption: ObservedAssumption) -> dict[str, str]:
     return {key: value for key, value in fields.items() if value}
 
 
-def _effective_workflow(previous: Mapping[str, Any]) -> str:
-    """The workflow status the finding has after this import: Security Hub resets it to NEW
-    when a finding is created or comes back from ARCHIVED / PASSED."""
-    if (
-        not previous
-        or previous.get("RecordState") == "ARCHIVED"
-        or (previous.get("Compliance") or {}).get("Status") == "PASSED"
-    ):
+def _status_after_import(previous: Mapping[str, Any]) -> str:
+    """The workflow status the finding has after this import. A new finding is NEW; Security
+    Hub keeps the status across imports, except that it resets NOTIFIED and RESOLVED (not
+    SUPPRESSED) to NEW when the finding comes back from ARCHIVED or PASSED."""
+    status = str((previous.get("Workflow") or {}).get("Status") or "NEW")
+    if status in ("NOTIFIED", "RESOLVED") and import_reopens(previous):
         return "NEW"
-    return str((previous.get("Workflow") or {}).get("Status") or "NEW")
+    return status
+
+
+def _suppressed_by_us(note: Mapping[str, Any]) -> bool:
+    """The last Note is this product's suppression note (an un-suppression note is ours too,
+    but a suppression made after it, without a Note, is the customer's)."""
+    return note.get("UpdatedBy") == NOTE_AUTHOR and str(note.get("Text", "")).startswith(
+        _SUPPRESS_NOTE_PREFIX
+    )
 
 
 def _workflow_change(
@@ -536,15 +605,14 @@ def _workflow_change(
 ) -> WorkflowChange | None:
     """Suppress the findings of an exempt role; un-suppress only what this product suppressed
     (a customer's own suppression stays)."""
-    status = _effective_workflow(previous)
+    status = _status_after_import(previous)
     note = previous.get("Note") or {}
-    ours = note.get("UpdatedBy") == NOTE_AUTHOR
+    ours = status == "SUPPRESSED" and _suppressed_by_us(note)
     if exemption is not None:
-        text = sanitize(
-            f"Suppressed by trust-auditor: role tag {EXEMPT_TAG} = {exemption}", NOTE_MAX
-        )
+        text = sanitize(f"{_SUPPRESS_NOTE_PREFIX} role tag {EXEMPT_TAG} = {exemption}", NOTE_MAX)
         if status != "SUPPRESSED" or (ours and note.get("Text") != text):
             return WorkflowChange(fid, product_arn, "SUPPRESSED", text)
-    elif status == "SUPPRESSED" and ours:
+        return None
+    if ours:
         return WorkflowChange(fid, product_arn, "NEW", _UNSUPPRESS_NOTE)
     return None

@@ -5,7 +5,9 @@ Decisions:
   `events/*.json` hold); anything else is an InvalidEventError, so Lambda retries and then
   dead-letters the event instead of succeeding while doing nothing.
 - A record with `errorCode` parses fine and carries `error_code`: the use case skips it
-  deliberately (the AssumeRole rule pattern filters those out, the IAM rule does not).
+  deliberately (both rule patterns filter those out already; a replayed or hand-sent event
+  may still carry one).
+- TagRole / UntagRole count as role changes: they add or remove the `trust-auditor:exempt` tag.
 - An AssumeRole record whose `userIdentity.type` is not `AWSAccount` is an InvalidEventError:
   the rule pattern filters on that type, so such an event means the rule is misconfigured,
   which must show up in the dead-letter queue rather than pass silently.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
@@ -24,7 +26,10 @@ _CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
-RoleChangeName = Literal["CreateRole", "UpdateAssumeRolePolicy", "DeleteRole"]
+RoleChangeName = Literal[
+    "CreateRole", "UpdateAssumeRolePolicy", "DeleteRole", "TagRole", "UntagRole"
+]
+_ROLE_CHANGE_NAMES: tuple[RoleChangeName, ...] = get_args(RoleChangeName)
 
 
 class InvalidEventError(ValueError):
@@ -69,7 +74,6 @@ class RoleChangeEvent:
     event_name: RoleChangeName
     role_name: str
     account_id: str  # recipientAccountId: the role owner
-    event_time: str
     error_code: str | None
 
 
@@ -97,13 +101,12 @@ class _ScanOptions(BaseModel):
 class ScanRequest:
     roles: tuple[str, ...] | None = None  # None: every role of the account
     dry_run: bool = False
-    event_id: str | None = None
 
 
 def parse_role_change_event(event: Mapping[str, Any]) -> RoleChangeEvent:
     envelope = _envelope(event, source="aws.iam")
     detail = envelope.detail
-    if detail.event_name not in ("CreateRole", "UpdateAssumeRolePolicy", "DeleteRole"):
+    if detail.event_name not in _ROLE_CHANGE_NAMES:
         raise InvalidEventError(f"not a role change: eventName {detail.event_name[:64]!r}")
     params = detail.request_parameters or {}
     role_name = params.get("roleName")
@@ -112,10 +115,9 @@ def parse_role_change_event(event: Mapping[str, Any]) -> RoleChangeEvent:
     return RoleChangeEvent(
         event_id=envelope.id,
         cloudtrail_event_id=detail.event_id,
-        event_name=detail.event_name,  # type: ignore[arg-type]  # checked just above
+        event_name=detail.event_name,  # narrowed to RoleChangeName just above
         role_name=role_name,
         account_id=_owner_account(envelope),
-        event_time=detail.event_time,
         error_code=detail.error_code,
     )
 
@@ -164,12 +166,7 @@ def parse_scan_request(event: Mapping[str, Any]) -> ScanRequest:
     bad = [name for name in parsed.roles or () if not _ROLE_NAME.match(name)]
     if bad:
         raise InvalidEventError(f"not a role name: {bad[0][:64]!r}")
-    event_id = event.get("id") if is_envelope else None
-    return ScanRequest(
-        roles=parsed.roles,
-        dry_run=parsed.dry_run,
-        event_id=event_id if isinstance(event_id, str) else None,
-    )
+    return ScanRequest(roles=parsed.roles, dry_run=parsed.dry_run)
 
 
 def _envelope(event: Mapping[str, Any], *, source: str) -> _Envelope:

@@ -17,6 +17,12 @@ EXEMPT_TAG = "trust-auditor:exempt"
 _DEFAULT_EXEMPTION_REASON = f"exempted by the {EXEMPT_TAG} tag"
 
 
+def role_key(name: str) -> str:
+    """One key per role whatever the case it is written in: IAM role names are not
+    distinguished by case, and an event may spell a name otherwise than GetRole does."""
+    return name.lower()
+
+
 class RoleRecordError(ValueError):
     """A role entry lacks what identifies it (its ARN or name) or names an invalid ARN."""
 

@@ -18,8 +18,15 @@ class SettingsError(ValueError):
 
 class Settings(BaseModel):
     """HOME_REGION, ORG_ID, ORG_ACCOUNT_IDS, TRUSTED_ACCOUNT_IDS, ASSUMPTION_CACHE_SECONDS,
-    LOOKUP_ORGANIZATION, PUBLISH_MAX_ATTEMPTS, PUBLISH_RETRY_BASE_SECONDS (the Security Hub
-    write retry budget, to fit the function timeout). Account id lists are comma separated."""
+    LOOKUP_ORGANIZATION, and the Security Hub retries: PUBLISH_MAX_ATTEMPTS (per operation),
+    PUBLISH_RETRY_BASE_SECONDS (the first backoff, doubled per retry up to 20 s) and
+    PUBLISH_DEADLINE_SECONDS (no retry starts later than that after an operation's first
+    retry). Account id lists are comma separated.
+
+    The deadline bounds the waiting, not the calls: an event makes at most three Security Hub
+    operations (read, import, workflow update), so 3 x 20 s of retrying leaves most of the
+    120 s function timeout to the calls themselves, but calls that hang until their read
+    timeout (10 s each) can still run the function out of time."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -31,6 +38,7 @@ class Settings(BaseModel):
     lookup_organization: bool = True
     publish_max_attempts: int = Field(default=6, ge=1, le=20)
     publish_retry_base_seconds: float = Field(default=0.5, ge=0, le=30)
+    publish_deadline_seconds: float = Field(default=20.0, ge=0, le=600)
 
     @field_validator("org_account_ids", "trusted_account_ids")
     @classmethod
@@ -65,6 +73,8 @@ class Settings(BaseModel):
                     "publish_max_attempts": env.get("PUBLISH_MAX_ATTEMPTS", "").strip() or 6,
                     "publish_retry_base_seconds": env.get("PUBLISH_RETRY_BASE_SECONDS", "").strip()
                     or 0.5,
+                    "publish_deadline_seconds": env.get("PUBLISH_DEADLINE_SECONDS", "").strip()
+                    or 20,
                     "lookup_organization": _flag(
                         "LOOKUP_ORGANIZATION", env.get("LOOKUP_ORGANIZATION")
                     ),

@@ -8,14 +8,16 @@ import pytest
 
 from trust_auditor.asff import (
     DESCRIPTION_MAX,
+    FIELD_ALERT,
     RECOMMENDATION_MAX,
     TITLE_MAX,
     FindingScope,
     archived,
     finding_id,
+    import_reopens,
     next_updated_at,
     policy_document_text,
-    role_name_of,
+    role_key_of,
     to_asff,
 )
 from trust_auditor.model import Finding, Remediation, Rule
@@ -139,8 +141,62 @@ def test_finding_id_is_deterministic_and_role_scoped():
     assert first != finding_id(ACCOUNT, "partner2", Rule.EXTERNAL_ID_MISSING, "444455556666")
     assert first.startswith(f"trust-auditor/{ACCOUNT}/partner/")
     assert len(finding_id(ACCOUNT, "r" * 64, Rule.PUBLIC_TRUST, "x" * 2000)) <= 512
-    assert role_name_of(first, ACCOUNT) == "partner"
-    assert role_name_of(first, "999999999999") is None
+    assert role_key_of(first, ACCOUNT) == "partner"
+    assert role_key_of(first, "999999999999") is None
+
+
+def test_finding_id_ignores_the_case_of_the_role_name():
+    """IAM role names are not distinguished by case: "Partner" and "partner" are one role."""
+    mixed = finding_id(ACCOUNT, "Vendor-Partner", Rule.EXTERNAL_ID_MISSING, "444455556666")
+    assert mixed == finding_id(ACCOUNT, "vendor-partner", Rule.EXTERNAL_ID_MISSING, "444455556666")
+    assert mixed.startswith(f"trust-auditor/{ACCOUNT}/vendor-partner/")
+    assert role_key_of(mixed, ACCOUNT) == "vendor-partner"
+
+
+def test_display_name_keeps_the_case_iam_writes():
+    role = RoleRecord(
+        arn=f"arn:aws:iam::{ACCOUNT}:role/Vendor-Partner",
+        name="Vendor-Partner",
+        path="/",
+        account_id=ACCOUNT,
+        role_id=None,
+        trust_policy=POLICY,
+    )
+    asff = to_asff(_finding(), role, scope=SCOPE, created_at=NOW, updated_at=NOW)
+    assert asff["Id"].startswith(f"trust-auditor/{ACCOUNT}/vendor-partner/")
+    assert asff["ProductFields"]["trust-auditor/RoleName"] == "Vendor-Partner"
+    assert asff["Resources"][0]["Details"]["AwsIamRole"]["RoleName"] == "Vendor-Partner"
+
+
+@pytest.mark.parametrize(
+    ("alert", "expected"),
+    [
+        pytest.param(True, {FIELD_ALERT: "new"}, id="opening-import-is-marked"),
+        pytest.param(False, {}, id="re-import-is-not"),
+    ],
+)
+def test_alert_marker(alert: bool, expected: dict[str, str]):
+    fields = to_asff(_finding(), ROLE, scope=SCOPE, created_at=NOW, updated_at=NOW, alert=alert)[
+        "ProductFields"
+    ]
+    assert {key: value for key, value in fields.items() if key == FIELD_ALERT} == expected
+
+
+@pytest.mark.parametrize(
+    ("previous", "reopens"),
+    [
+        pytest.param({}, True, id="not-stored"),
+        pytest.param({"RecordState": "ARCHIVED"}, True, id="archived"),
+        pytest.param(
+            {"RecordState": "ACTIVE", "Compliance": {"Status": "PASSED"}}, True, id="passed"
+        ),
+        pytest.param(
+            {"RecordState": "ACTIVE", "Compliance": {"Status": "FAILED"}}, False, id="open"
+        ),
+    ],
+)
+def test_import_reopens(previous: dict[str, object], reopens: bool):
+    assert import_reopens(previous) is reopens
 
 
 @pytest.mark.parametrize(
@@ -171,7 +227,11 @@ def test_archive_keeps_only_imported_fields_and_resolves():
         "Workflow": {"Status": "NOTIFIED"},
         "Note": {"Text": "customer's", "UpdatedBy": "someone"},
         "ProcessedAt": "2025-01-02T03:04:06.000Z",
-        "ProductFields": {**stored["ProductFields"], "aws/securityhub/FindingId": "x"},
+        "ProductFields": {
+            **stored["ProductFields"],
+            "aws/securityhub/FindingId": "x",
+            FIELD_ALERT: "new",
+        },
     }
     later = NOW + timedelta(hours=1)
     result = archived(stored, updated_at=later)
@@ -181,6 +241,8 @@ def test_archive_keeps_only_imported_fields_and_resolves():
     assert result["CreatedAt"] == stored["CreatedAt"]
     assert not {"Workflow", "Note", "ProcessedAt"} & result.keys()
     assert "aws/securityhub/FindingId" not in result["ProductFields"]
+    assert FIELD_ALERT not in result["ProductFields"]  # archiving never alerts
+    assert result["ProductFields"]["trust-auditor/RoleName"] == "partner"
 
 
 @pytest.mark.parametrize(

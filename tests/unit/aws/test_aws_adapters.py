@@ -95,33 +95,23 @@ def test_throttling_is_retried_with_growing_jittered_backoff(securityhub: Any):
     assert len(publisher.find(product_arn=SCOPE.product_arn, account_id=ACCOUNT)) == 1
 
 
-def test_partially_failed_findings_are_retried_until_imported(securityhub: Any):
-    flaky = {_asff("a", n)["Id"] for n in range(0, 120, 7)}
-    dropper = DropFindings(select=flaky.__contains__, times=2)
+def test_findings_the_service_rejects_are_reported_not_retried(securityhub: Any):
+    rejected = [_asff("a", n)["Id"] for n in range(0, 120, 7)]
+    dropper = DropFindings(select=set(rejected).__contains__, times=99)  # -> InvalidInput
     dropper.install(securityhub)
     sleeps, timing = _no_sleep()
     findings = [_asff("a", n) for n in range(120)]
-    SecurityHubPublisher(securityhub, **timing).import_findings(findings)
-    assert set(dropper.dropped) == flaky  # rejected twice each, then imported
-    assert len(sleeps) == 2
-    stored = {f["Id"] for f in securityhub.get_findings(MaxResults=100)["Findings"]}
-    stored |= {
-        f["Id"]
-        for f in securityhub.get_findings(
-            MaxResults=100, NextToken=securityhub.get_findings(MaxResults=100)["NextToken"]
-        )["Findings"]
-    }
-    assert stored == {f["Id"] for f in findings}
-
-
-def test_failures_left_after_the_last_attempt_raise_with_their_ids(securityhub: Any):
-    DropFindings(select=_asff("a", 1)["Id"].__eq__, times=99).install(securityhub)
-    _, timing = _no_sleep()
-    publisher = SecurityHubPublisher(securityhub, max_attempts=3, **timing)
     with pytest.raises(PublishError) as raised:
-        publisher.import_findings([_asff("a", 0), _asff("a", 1)])
-    assert raised.value.failed_ids == (_asff("a", 1)["Id"],)
-    assert _asff("a", 1)["Id"] in str(raised.value)
+        SecurityHubPublisher(securityhub, **timing).import_findings(findings)
+    assert raised.value.failed_ids == tuple(rejected)
+    assert rejected[0] in str(raised.value)
+    assert (dropper.dropped, sleeps) == (rejected, [])  # sent once: resending cannot help
+    stored = {
+        f["Id"]
+        for page in securityhub.get_paginator("get_findings").paginate()
+        for f in page["Findings"]
+    }
+    assert stored == {f["Id"] for f in findings} - set(rejected)
 
 
 def test_non_retryable_errors_raise_at_once(securityhub: Any):
@@ -287,3 +277,16 @@ def test_list_accounts_errors(error: str, unknown: bool):
     else:
         with pytest.raises(ClientError):
             reader.describe()
+
+
+def test_find_by_finding_ids_reads_only_those_findings(securityhub: Any):
+    publisher = SecurityHubPublisher(securityhub)
+    publisher.import_findings([_asff("a", n) for n in range(3)] + [_asff("b", 0)])
+    wanted = [_asff("a", 1)["Id"], _asff("b", 0)["Id"]]
+    found = publisher.find(product_arn=SCOPE.product_arn, account_id=ACCOUNT, finding_ids=wanted)
+    assert sorted(f["Id"] for f in found) == sorted(wanted)
+    assert publisher.find(product_arn=SCOPE.product_arn, account_id=ACCOUNT, finding_ids=[]) == []
+    with pytest.raises(ValueError, match="not both"):
+        publisher.find(
+            product_arn=SCOPE.product_arn, account_id=ACCOUNT, role_name="a", finding_ids=wanted
+        )

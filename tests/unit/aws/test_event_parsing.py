@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.cloudtrail import SHARED_EVENTS, envelope, shared_record
+from tests.helpers.cloudtrail import REPO, SHARED_EVENTS, envelope, shared_record
 from trust_auditor.events import (
     InvalidEventError,
     parse_assume_role_event,
@@ -24,6 +24,7 @@ CROSS_WITH_ID = (
 CROSS_NO_ID = "sts_AssumeRole_cross_account_no_externalId__role_account_side__awsdocs_example.json"
 SERVICE = "sts_AssumeRole_by_aws_service_principal_with_externalId__cloudsnitch_real.json"
 SAME_ACCOUNT = "sts_AssumeRole_same_account__stratus_real_anonymized.json"
+REPO_EVENTS = REPO / "events"
 
 
 def _with(record: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -64,6 +65,34 @@ def test_role_change_events_parse(source: str, event_name: str, role_name: str, 
     )
     assert parsed.event_id == "evt-1"
     assert parsed.error_code is None
+
+
+@pytest.mark.parametrize(
+    ("event_name", "parameters"),
+    [
+        pytest.param(
+            "TagRole",
+            {"roleName": "vendor-integration", "tags": [{"key": "trust-auditor:exempt"}]},
+            id="tag-role",
+        ),
+        pytest.param(
+            "UntagRole",
+            {"roleName": "vendor-integration", "tagKeys": ["trust-auditor:exempt"]},
+            id="untag-role",
+        ),
+    ],
+)
+def test_tag_changes_are_role_changes(event_name: str, parameters: dict[str, Any]):
+    """The exempt tag takes effect at once: TagRole / UntagRole re-audit the role."""
+    event = json.loads((REPO_EVENTS / "role_change_untag_role.json").read_text())
+    event["detail"] |= {"eventName": event_name, "requestParameters": parameters}
+    parsed = parse_role_change_event(event)
+    assert (parsed.event_name, parsed.role_name, parsed.account_id) == (
+        event_name,
+        "vendor-integration",
+        "111122223333",
+    )
+    assert parsed.cloudtrail_event_id == event["detail"]["eventID"]
 
 
 def test_real_eventbridge_envelope_parses_as_is():

@@ -146,10 +146,19 @@ def test_unreadable_policy_is_a_finding_not_an_error(
     assert _pairs(out) == {("UNPARSEABLE_POLICY", None)}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('{"Statement": [}', id="broken-json"),
+        pytest.param(
+            '{"Statement": ' + "[" * 100_000 + "]" * 100_000 + "}", id="nested-too-deeply"
+        ),
+    ],
+)
 def test_unreadable_policy_is_a_finding_when_detected_automatically(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file = _write(tmp_path, '{"Statement": [}')
+    file = _write(tmp_path, text)
     code, out, _ = _run(["check-policy", file, "--format", "json"], capsys)
     assert (code, _pairs(out)) == (1, {("UNPARSEABLE_POLICY", None)})
 
@@ -298,6 +307,25 @@ def test_forced_input_kind_overrides_detection(
 
 # --- usage and input errors ----------------------------------------------------------------
 
+# The statement list holds the document that holds it: an endless structure.
+RECURSIVE_TEMPLATE = """\
+Resources:
+  Loop:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: &trust
+        Version: "2012-10-17"
+        Statement:
+          - *trust
+"""
+
+
+# json parses this depth; walking it for intrinsic functions exceeds Python's recursion limit.
+DEEP_JSON_TEMPLATE = (
+    '{"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": '
+    '{"AssumeRolePolicyDocument": {"Statement": ' + "[" * 5_000 + "]" * 5_000 + "}}}}}"
+)
+
 
 @pytest.mark.parametrize(
     ("argv", "message"),
@@ -319,6 +347,21 @@ def test_forced_input_kind_overrides_detection(
             ["check-policy", "{policy}", "--org-account", "12345"],
             "argument --org-account: not a 12-digit account id: '12345'",
             id="bad-org-account",
+        ),
+        pytest.param(
+            ["check-policy", "{policy}", "--org-id", "foo"],
+            "argument --org-id: not an organization id (o-...): 'foo'",
+            id="bad-org-id",
+        ),
+        pytest.param(
+            ["check-policy", "{policy}", "--org-id", "o-short"],
+            "argument --org-id: not an organization id (o-...): 'o-short'",
+            id="org-id-too-short",
+        ),
+        pytest.param(
+            ["check-policy", "{policy}", "--org-id", "o-EXAMPLEORG1"],
+            "argument --org-id: not an organization id (o-...): 'o-EXAMPLEORG1'",
+            id="org-id-upper-case",
         ),
         pytest.param(
             ["check-policy", "{policy}", "--trusted-account", "abc"],
@@ -359,6 +402,22 @@ def test_forced_input_kind_overrides_detection(
             id="broken-yaml-template",
         ),
         pytest.param(
+            ["check-policy", "{recursive_template}"],
+            "not a readable CloudFormation template: line 8, column 13: "
+            "alias *trust refers to itself",
+            id="self-referencing-yaml-anchor",
+        ),
+        pytest.param(
+            ["check-policy", "{deep_yaml_template}"],
+            "not a readable CloudFormation template: nested too deeply",
+            id="yaml-nested-too-deeply",
+        ),
+        pytest.param(
+            ["check-policy", "{deep_json_template}"],
+            "template nested too deeply to resolve",
+            id="json-nested-too-deeply-to-resolve",
+        ),
+        pytest.param(
             ["check-policy", "{binary}"],
             "cannot read {binary}: not UTF-8 text (byte 0)",
             id="not-utf8",
@@ -380,6 +439,11 @@ def test_usage_and_input_errors(
         "template": str(FIXTURES / "sam-app.yaml"),
         "broken_template": _write(tmp_path, "Resources:\n  A: [\n  B: }\n", "broken.yaml"),
         "binary": str(tmp_path / "policy.bin"),
+        "recursive_template": _write(tmp_path, RECURSIVE_TEMPLATE, "recursive.yaml"),
+        "deep_yaml_template": _write(
+            tmp_path, "Resources:\n  R: " + "[" * 10_000 + "]" * 10_000, "deep.yaml"
+        ),
+        "deep_json_template": _write(tmp_path, DEEP_JSON_TEMPLATE, "deep.json"),
     }
     (tmp_path / "policy.bin").write_bytes(b"\xff\xfe\x00garbage")
     code, out, err = _run([_fill(arg, names) for arg in argv], capsys)

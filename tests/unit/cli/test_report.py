@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
-from trust_auditor.cli.report import ReportedFinding, ordered, printable, render_json, render_table
+import pytest
+
+from trust_auditor.cli.report import ReportedFinding, ordered, render_json, render_table
 from trust_auditor.model import Finding, Remediation, Rule
+from trust_auditor.text import escape_control
 
 PARTNER = "arn:aws:iam::444455556666:root"
 
@@ -82,7 +85,36 @@ def test_empty_table() -> None:
     assert render_table([]) == "No findings."
 
 
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        pytest.param("a\x1b[31mred\x07", "a\\x1b[31mred\\x07", id="terminal-escape"),
+        pytest.param("a\tb\nc\rd", "a\\x09b\\x0ac\\x0dd", id="line-breaks"),
+        pytest.param("\x85\x9f", "\\x85\\x9f", id="c1-controls"),
+        pytest.param("admin\u202etxt.exe", "admin\\u202etxt.exe", id="right-to-left-override"),
+        pytest.param(
+            "\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069",
+            "\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069",
+            id="every-other-bidi-control",
+        ),
+        pytest.param("rôle ✓ 役割", "rôle ✓ 役割", id="printable-unicode-kept"),
+    ],
+)
+def test_escape_control(text: str, escaped: str) -> None:
+    assert escape_control(text) == escaped
+
+
 def test_control_characters_cannot_reach_the_terminal() -> None:
-    assert printable("a\x1b[31mred\x07") == "a\\x1b[31mred\\x07"
     hostile = ReportedFinding(_finding(Rule.EXTERNAL_ID_MISSING, "x\x1b]0;pwned\x07"))
     assert "\x1b" not in render_table([hostile])
+
+
+def test_bidi_overrides_are_escaped_in_the_table() -> None:
+    # On screen U+202E reverses the rest of the line: this principal names account
+    # 666655554444 but would read as arn:aws:iam::444455556666.
+    disguised = "arn:aws:iam::\u202e666655554444"
+    hostile = ReportedFinding(_finding(Rule.EXTERNAL_ID_MISSING, disguised), "A\u2066B")
+    table = render_table([hostile])
+    assert not set(table) & {"\u202e", "\u2066"}
+    assert "arn:aws:iam::\\u202e666655554444" in table.splitlines()[1]
+    assert "A\\u2066B" in table.splitlines()[1]

@@ -246,7 +246,112 @@ def test_import_suppresses_an_exempt_roles_findings(
     assert (listed["role_arn"], listed["rule"]) == (_arn("legacy-vendor"), "PUBLIC_TRUST")
 
 
+def _record_states() -> dict[str, str]:
+    stored = boto3.client("securityhub").get_findings()["Findings"]
+    return {f["Resources"][0]["Id"]: f["RecordState"] for f in stored}
+
+
+@pytest.mark.parametrize(
+    ("flags", "summary", "unlisted_state"),
+    [
+        pytest.param(
+            [], "1 finding(s) imported, 0 archived, 0 suppressed", "ACTIVE", id="listed-roles-only"
+        ),
+        pytest.param(
+            ["--archive-missing"],
+            "1 finding(s) imported, 2 archived, 0 suppressed",
+            "ARCHIVED",
+            id="archive-missing",
+        ),
+    ],
+)
+def test_import_of_a_partial_export(
+    flags: list[str],
+    summary: str,
+    unlisted_state: str,
+    *,
+    moto: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["scan", "--from-file", str(EXPORT), "--import", "--format", "json"]) == 1
+    partial = _export_of(tmp_path, "sns-delivery")
+    code, _, err = _run(
+        ["scan", "--from-file", partial, "--import", "--format", "json", *flags], capsys
+    )
+    assert code == 1
+    assert err.splitlines()[-1] == f"Security Hub (us-east-1): {summary}"
+    assert _record_states() == {
+        _arn("partner-data-access"): unlisted_state,
+        _arn("legacy-vendor"): unlisted_state,
+        _arn("sns-delivery"): "ACTIVE",
+    }
+
+
 # --- errors ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["--archive-missing", "--import"], id="live-scan"),
+        pytest.param(["--archive-missing", "--from-file", str(EXPORT)], id="without-import"),
+    ],
+)
+def test_archive_missing_needs_an_imported_export(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(["scan", *argv], capsys) == (
+        2,
+        "",
+        "trust-auditor: error: --archive-missing goes with --from-file and --import (a live "
+        "scan always archives the findings of roles that are gone)\n",
+    )
+
+
+def _truncated_without_marker(clients: AwsClients) -> None:
+    def truncate(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["IsTruncated"] = True
+        parsed.pop("Marker", None)
+
+    clients.iam.meta.events.register("after-call.iam.GetAccountAuthorizationDetails", truncate)
+
+
+def _role_without_arn(clients: AwsClients) -> None:
+    def drop_arn(parsed: dict[str, Any], **_: Any) -> None:
+        del parsed["RoleDetailList"][-1]["Arn"]
+
+    clients.iam.meta.events.register("after-call.iam.GetAccountAuthorizationDetails", drop_arn)
+
+
+@pytest.mark.parametrize(
+    ("hook", "message"),
+    [
+        pytest.param(
+            _truncated_without_marker,
+            "GetAccountAuthorizationDetails: IAM reported a truncated page without a Marker",
+            id="truncated-page-without-marker",
+        ),
+        pytest.param(
+            _role_without_arn,
+            "GetAccountAuthorizationDetails returned an unreadable role: "
+            "role entry lacks Arn or RoleName",
+            id="unreadable-role",
+        ),
+    ],
+)
+def test_unreadable_iam_listing(
+    hook: Callable[[AwsClients], None],
+    message: str,
+    moto: None,
+    clients_hooks: list[Callable[[AwsClients], None]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _create_roles()
+    clients_hooks.append(hook)
+    code, out, err = _run(["scan", "--format", "json"], capsys)
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == f"trust-auditor: error: {message}"
 
 
 def _not_subscribed(clients: AwsClients) -> None:
@@ -268,6 +373,11 @@ def _not_subscribed(clients: AwsClients) -> None:
             "{file}: no RoleDetailList: "
             "expected `aws iam get-account-authorization-details` output",
             id="not-an-export",
+        ),
+        pytest.param(
+            '{"RoleDetailList": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "{file}: nested too deeply",
+            id="nested-too-deeply",
         ),
         pytest.param(
             '{"RoleDetailList": [{"RoleName": "x"}]}',

@@ -52,6 +52,7 @@ def build_auditor(settings: Settings, clients: AwsClients, *, full_scan: bool = 
             clients.securityhub,
             max_attempts=settings.publish_max_attempts,
             base_delay=settings.publish_retry_base_seconds,
+            deadline_seconds=settings.publish_deadline_seconds,
         ),
         scope=scope,
         org_context=lambda: org_context(settings, organization),

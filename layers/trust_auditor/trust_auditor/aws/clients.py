@@ -15,17 +15,25 @@ if TYPE_CHECKING:
     from mypy_boto3_securityhub import SecurityHubClient
     from mypy_boto3_sts import STSClient
 
-# IAM throttles without published limits and Security Hub allows 10 calls/s: adaptive mode
-# adds client-side rate limiting to the retries.
-_MAX_ATTEMPTS = 8
-
 
 def client_config() -> Config:
+    """IAM, STS and Organizations: IAM throttles without published limits, so adaptive mode
+    adds client-side rate limiting to the retries."""
     return Config(
-        retries={"mode": "adaptive", "max_attempts": _MAX_ATTEMPTS},
+        retries={"mode": "adaptive", "max_attempts": 8},
         connect_timeout=5,
         read_timeout=30,
         user_agent_extra="trust-auditor",
+    )
+
+
+def securityhub_config() -> Config:
+    """Security Hub calls are sent once: SecurityHubPublisher owns their retries (throttling,
+    network errors and FailedFindings alike) under one time budget. Retries here as well would
+    multiply with its own and could outlast the function timeout. Its calls answer in well
+    under a second: a shorter read timeout lets a hung one be retried in time."""
+    return client_config().merge(
+        Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=10)
     )
 
 
@@ -42,7 +50,9 @@ class AwsClients:
         config = client_config()
         return cls(
             iam=session.client("iam", config=config),
-            securityhub=session.client("securityhub", region_name=home_region, config=config),
+            securityhub=session.client(
+                "securityhub", region_name=home_region, config=securityhub_config()
+            ),
             sts=session.client("sts", config=config),
             organizations=session.client("organizations", config=config),
         )

@@ -1,9 +1,17 @@
 """Security Hub (CSPM, ASFF): read this product's findings, import them, set their workflow.
 
-Writes are retried with exponential backoff and full jitter: throttling errors and the
-findings a call reports in FailedFindings / UnprocessedFindings (a partial failure is not an
-exception). What still fails after the last attempt raises PublishError naming the finding
-ids, so Lambda retries the event and finally dead-letters it: nothing is dropped silently.
+This publisher owns every retry of a Security Hub call: the client is built without botocore
+retries (aws/clients.py), so attempts and waiting are bounded in one place.
+- Retried: a call failing as a whole with a throttling or transient error (or a network
+  error), and each finding a call reports in FailedFindings / UnprocessedFindings with a
+  transient ErrorCode (a partial failure is not an exception).
+- Not retried: a finding rejected for what it is (InvalidInput, AccessDenied, ...), or a call
+  rejected as a whole for a non-transient reason. A finding ErrorCode known neither way
+  (undocumented for BatchImportFindings) is retried at most twice.
+- Retries wait an exponential backoff with full jitter, for at most `max_attempts` attempts,
+  and none starts once `deadline_seconds` have passed since the operation's first retry.
+What still fails raises PublishError naming the finding ids, so Lambda retries the event and
+finally dead-letters it: nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -11,12 +19,14 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as EndpointConnectionFailure
 
 from trust_auditor.asff import (
     GENERATOR_PREFIX,
@@ -28,21 +38,42 @@ from trust_auditor.asff import (
 
 if TYPE_CHECKING:
     from mypy_boto3_securityhub import SecurityHubClient
-    from mypy_boto3_securityhub.type_defs import AwsSecurityFindingFiltersTypeDef
+    from mypy_boto3_securityhub.type_defs import (
+        AwsSecurityFindingFiltersTypeDef,
+        GetFindingsResponseTypeDef,
+    )
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100  # the most findings BatchImportFindings / BatchUpdateFindings accept
 _PAGE_SIZE = 100
-_RETRYABLE_CODES = frozenset(
+# Error codes worth another attempt, of a whole call (ClientError) or of one finding
+# (FailedFindings / UnprocessedFindings): throttling and service-side failures.
+_TRANSIENT_CODES = frozenset(
     {
         "ThrottlingException",
         "TooManyRequestsException",
         "LimitExceededException",  # Security Hub's answer when the call rate is exceeded
         "InternalException",
+        "InternalFailure",
         "ServiceUnavailable",
+        "ConcurrentUpdateError",  # BatchUpdateFindings racing another update of the finding
     }
 )
+# Finding error codes that the same request can only get again. FindingNotFound is not one:
+# a workflow update right after the import may not see the new finding yet.
+_PERMANENT_FINDING_CODES = frozenset(
+    {
+        "InvalidInput",
+        "AccessDenied",
+        "AccessDeniedException",
+        "FindingSizeExceeded",
+        "DuplicatedFindingIdentifier",
+    }
+)
+_UNKNOWN_CODE_RETRIES = 2
+# Network failures of a call (timeouts, resets): the writes are idempotent, so safe to resend.
+_NETWORK_ERRORS = (EndpointConnectionFailure, HTTPClientError)
 _SHOWN_FAILURES = 20
 _REASON_MAX = 160
 
@@ -68,6 +99,63 @@ class PublishError(Exception):
         return tuple(self.failures)
 
 
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """Why one finding was not written, and whether sending it again may help (None: unknown)."""
+
+    reason: str
+    transient: bool | None
+
+    @classmethod
+    def of_code(cls, code: str, message: str = "") -> _Failure:
+        transient: bool | None = None
+        if code in _TRANSIENT_CODES:
+            transient = True
+        elif code in _PERMANENT_FINDING_CODES:
+            transient = False
+        return cls(f"{code}: {message}" if message else code, transient)
+
+
+@dataclass(frozen=True, slots=True)
+class _RetryPolicy:
+    max_attempts: int
+    base_delay: float
+    max_delay: float
+    deadline_seconds: float
+    sleep: Callable[[float], None]
+    jitter: Callable[[], float]
+    clock: Callable[[], float]
+
+
+class _Attempts:
+    """The attempts of one operation: the first at once, each retry after a backoff, while the
+    attempts and the time budget (counted from the first retry) last."""
+
+    def __init__(self, policy: _RetryPolicy, action: str) -> None:
+        self._policy = policy
+        self._action = action
+        self._made = 1
+        self._deadline: float | None = None
+
+    def retry(self, pending: int) -> bool:
+        """Wait before the next attempt; False when no attempt is left to make."""
+        policy = self._policy
+        if self._made >= policy.max_attempts:
+            return False
+        delay = policy.jitter() * min(policy.max_delay, policy.base_delay * 2 ** (self._made - 1))
+        now = policy.clock()
+        if self._deadline is None:
+            self._deadline = now + policy.deadline_seconds
+        extra = {"action": self._action, "attempt": self._made + 1, "pending": pending}
+        if now + delay > self._deadline:
+            logger.warning("security hub retry budget spent", extra=extra)
+            return False
+        logger.warning("retrying security hub call", extra=extra)
+        policy.sleep(delay)
+        self._made += 1
+        return True
+
+
 class SecurityHubPublisher:
     PERMISSIONS: ClassVar[frozenset[str]] = frozenset(
         {
@@ -84,17 +172,17 @@ class SecurityHubPublisher:
         max_attempts: int = 6,
         base_delay: float = 0.5,
         max_delay: float = 20.0,
+        deadline_seconds: float = 20.0,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._client = client
-        self._max_attempts = max_attempts
-        self._base_delay = base_delay
-        self._max_delay = max_delay
-        self._sleep = sleep
-        self._jitter = jitter
+        self._retry = _RetryPolicy(
+            max_attempts, base_delay, max_delay, deadline_seconds, sleep, jitter, clock
+        )
 
     def find(
         self,
@@ -102,16 +190,24 @@ class SecurityHubPublisher:
         product_arn: str,
         account_id: str,
         role_name: str | None = None,
+        finding_ids: Sequence[str] | None = None,
         active_only: bool = False,
     ) -> list[dict[str, Any]]:
-        """This product's findings in the account (or of one role), archived ones included
-        unless `active_only`: their CreatedAt/UpdatedAt matter when a finding comes back."""
+        """This product's findings in the account (or of one role, or those of `finding_ids`),
+        archived ones included unless `active_only`: their CreatedAt/UpdatedAt matter when a
+        finding comes back."""
+        if role_name is not None and finding_ids is not None:
+            raise ValueError("find by role_name or by finding_ids, not both")
+        if finding_ids is not None and not finding_ids:
+            return []
         filters: AwsSecurityFindingFiltersTypeDef = {
             "ProductArn": [{"Value": product_arn, "Comparison": "EQUALS"}],
             "AwsAccountId": [{"Value": account_id, "Comparison": "EQUALS"}],
             # The default product ARN is shared with other custom integrations.
             "GeneratorId": [{"Value": GENERATOR_PREFIX, "Comparison": "PREFIX"}],
         }
+        if finding_ids is not None:
+            filters["Id"] = [{"Value": fid, "Comparison": "EQUALS"} for fid in finding_ids]
         if role_name is not None:
             filters["Id"] = [
                 {"Value": role_id_prefix(account_id, role_name), "Comparison": "PREFIX"}
@@ -122,11 +218,18 @@ class SecurityHubPublisher:
         token: str | None = None
         while True:
             if token:
-                page = self._client.get_findings(
-                    Filters=filters, MaxResults=_PAGE_SIZE, NextToken=token
+                page = self._read(
+                    partial(
+                        self._client.get_findings,
+                        Filters=filters,
+                        MaxResults=_PAGE_SIZE,
+                        NextToken=token,
+                    )
                 )
             else:
-                page = self._client.get_findings(Filters=filters, MaxResults=_PAGE_SIZE)
+                page = self._read(
+                    partial(self._client.get_findings, Filters=filters, MaxResults=_PAGE_SIZE)
+                )
             findings.extend(dict(finding) for finding in page.get("Findings", []))
             token = page.get("NextToken")
             if not token:
@@ -150,12 +253,14 @@ class SecurityHubPublisher:
 
     def _send_import(
         self, by_id: Mapping[str, Mapping[str, Any]], batch: list[str]
-    ) -> dict[str, str]:
+    ) -> dict[str, _Failure]:
         response = self._client.batch_import_findings(
             Findings=[by_id[fid] for fid in batch]  # type: ignore[misc]
         )
         return {
-            failed["Id"]: f"{failed.get('ErrorCode', '?')}: {failed.get('ErrorMessage', '')}"
+            failed["Id"]: _Failure.of_code(
+                str(failed.get("ErrorCode", "?")), str(failed.get("ErrorMessage", ""))
+            )
             for failed in response.get("FailedFindings", [])
         }
 
@@ -165,44 +270,80 @@ class SecurityHubPublisher:
         note: str,
         product_arns: Mapping[str, str],
         batch: list[str],
-    ) -> dict[str, str]:
+    ) -> dict[str, _Failure]:
         response = self._client.batch_update_findings(
             FindingIdentifiers=[{"Id": fid, "ProductArn": product_arns[fid]} for fid in batch],
             Workflow={"Status": status},
             Note={"Text": note, "UpdatedBy": NOTE_AUTHOR},
         )
         return {
-            failed["FindingIdentifier"]["Id"]: str(failed.get("ErrorCode", "?"))
+            failed["FindingIdentifier"]["Id"]: _Failure.of_code(str(failed.get("ErrorCode", "?")))
             for failed in response.get("UnprocessedFindings", [])
         }
 
-    def _write(
-        self, action: str, ids: list[str], send: Callable[[list[str]], dict[str, str]]
-    ) -> None:
-        pending = ids
-        failures: dict[str, str] = {}
-        for attempt in range(self._max_attempts):
-            if attempt:
-                self._backoff(action, attempt, len(pending))
-            failures = {}
-            for start in range(0, len(pending), BATCH_SIZE):
-                batch = pending[start : start + BATCH_SIZE]
-                try:
-                    failures.update(send(batch))
-                except ClientError as error:
-                    code = str(error.response.get("Error", {}).get("Code", ""))
-                    if code not in _RETRYABLE_CODES:
-                        raise PublishError(action, dict.fromkeys(batch, code)) from error
-                    failures.update(dict.fromkeys(batch, code))
-            pending = [fid for fid in pending if fid in failures]
-            if not pending:
-                return
-        raise PublishError(action, failures)
+    def _read(self, call: Callable[[], GetFindingsResponseTypeDef]) -> GetFindingsResponseTypeDef:
+        attempts = _Attempts(self._retry, "GetFindings")
+        while True:
+            try:
+                return call()
+            except (ClientError, *_NETWORK_ERRORS) as error:
+                if not _is_transient(error) or not attempts.retry(pending=1):
+                    raise
 
-    def _backoff(self, action: str, attempt: int, pending: int) -> None:
-        delay = self._jitter() * min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
-        logger.warning(
-            "retrying security hub write",
-            extra={"action": action, "attempt": attempt + 1, "pending": pending},
-        )
-        self._sleep(delay)
+    def _write(
+        self, action: str, ids: list[str], send: Callable[[list[str]], dict[str, _Failure]]
+    ) -> None:
+        attempts = _Attempts(self._retry, action)
+        given_up: dict[str, _Failure] = {}
+        unknown_code_failures: Counter[str] = Counter()
+        pending = ids
+        while True:
+            failed = self._send_batches(action, pending, send)
+            retry = []
+            for fid in pending:
+                failure = failed.get(fid)
+                if failure is None:
+                    continue
+                if failure.transient is None:
+                    unknown_code_failures[fid] += 1
+                if failure.transient is False or unknown_code_failures[fid] > _UNKNOWN_CODE_RETRIES:
+                    given_up[fid] = failure
+                else:
+                    retry.append(fid)
+            pending = retry
+            if not pending or not attempts.retry(len(pending)):
+                break
+        unwritten = {**given_up, **{fid: failed[fid] for fid in pending}}
+        if unwritten:
+            raise PublishError(
+                action, {fid: unwritten[fid].reason for fid in ids if fid in unwritten}
+            )
+
+    def _send_batches(
+        self, action: str, ids: list[str], send: Callable[[list[str]], dict[str, _Failure]]
+    ) -> dict[str, _Failure]:
+        failed: dict[str, _Failure] = {}
+        for start in range(0, len(ids), BATCH_SIZE):
+            batch = ids[start : start + BATCH_SIZE]
+            try:
+                failed.update(send(batch))
+            except (ClientError, *_NETWORK_ERRORS) as error:
+                why = _error_code(error)
+                if not _is_transient(error):
+                    raise PublishError(action, dict.fromkeys(batch, why)) from error
+                failed.update(dict.fromkeys(batch, _Failure(why, transient=True)))
+        return failed
+
+
+def _error_code(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "")) or "ClientError"
+    return type(error).__name__
+
+
+def _is_transient(error: Exception) -> bool:
+    """A network error, or a whole call refused for throttling or by a server-side failure."""
+    if not isinstance(error, ClientError):
+        return True
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return _error_code(error) in _TRANSIENT_CODES or status >= 500

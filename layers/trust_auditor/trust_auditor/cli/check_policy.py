@@ -18,7 +18,7 @@ from trust_auditor.cli.options import (
     trust_context,
 )
 from trust_auditor.cli.report import ReportedFinding, render_json, render_table
-from trust_auditor.cli.sources import InputKind, load_input, read_text
+from trust_auditor.cli.sources import NESTED_TOO_DEEPLY, InputKind, load_input, read_text
 from trust_auditor.model import Finding, Rule
 
 # The own account of a template deployed to an unnamed account. It stands for AWS::AccountId,
@@ -82,9 +82,12 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise CliError("--role-arn names one role: for a template or plan use --account-id")
         own_account = args.account_id or PLACEHOLDER_ACCOUNT_ID
         if loaded.kind is InputKind.CLOUDFORMATION:
-            roles = roles_from_cloudformation(
-                loaded.content, account_id=own_account, parameters=dict(args.parameter)
-            )
+            try:
+                roles = roles_from_cloudformation(
+                    loaded.content, account_id=own_account, parameters=dict(args.parameter)
+                )
+            except RecursionError as error:  # JSON parses deeper than the resolver can walk
+                raise CliError(f"template {NESTED_TOO_DEEPLY} to resolve") from error
         else:
             roles = roles_from_terraform(loaded.content)
         if not roles:

@@ -64,8 +64,30 @@ class CloudFormationLoader(yaml.SafeLoader):
     """YAML loader for templates: short-form intrinsic tags, and timestamps kept as text.
 
     CloudFormation reads `Version: 2012-10-17` as the string IAM expects; plain YAML would make
-    it a date.
+    it a date. An alias inside the node it names is refused: the template would be an endless
+    structure that no JSON template can express.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._open_anchors: set[str] = set()  # of the collections being composed
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) and event.anchor in self._open_anchors:
+            # SafeLoader is the pure-Python parser: its marks are yaml.error.Mark.
+            mark: Any = event.start_mark
+            raise yaml.composer.ComposerError(
+                None, None, f"alias *{event.anchor} refers to itself", mark
+            )
+        anchor = event.anchor if isinstance(event, yaml.CollectionStartEvent) else None
+        if anchor is None:
+            return super().compose_node(parent, index)
+        self._open_anchors.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open_anchors.discard(anchor)
 
 
 def _construct_intrinsic(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:

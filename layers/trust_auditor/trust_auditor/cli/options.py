@@ -9,7 +9,11 @@ from typing import NoReturn
 from trust_auditor.cli.errors import CliError
 from trust_auditor.model import ContextError, RoleArn, TrustContext
 
+# An AWS Organizations organization id, as Organizations issues it. settings.py (ORG_ID) holds
+# the same pattern.
+ORG_ID_PATTERN = r"o-[a-z0-9]{10,32}"
 _ACCOUNT_ID = re.compile(r"\d{12}")
+_ORG_ID = re.compile(ORG_ID_PATTERN)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -29,6 +33,12 @@ def account_id(value: str) -> str:
     return value.strip()
 
 
+def org_id(value: str) -> str:
+    if not _ORG_ID.fullmatch(value.strip()):
+        raise argparse.ArgumentTypeError(f"not an organization id (o-...): {value[:40]!r}")
+    return value.strip()
+
+
 def role_arn(value: str) -> str:
     try:
         return RoleArn.parse(value.strip()).arn
@@ -45,7 +55,7 @@ def key_value(value: str) -> tuple[str, str]:
 
 def add_org_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("organization context")
-    group.add_argument("--org-id", metavar="O", help="our organization id (o-...)")
+    group.add_argument("--org-id", metavar="O", type=org_id, help="our organization id (o-...)")
     group.add_argument(
         "--org-account",
         metavar="ID",

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from trust_auditor.model import Finding, Remediation, Severity
+from trust_auditor.text import escape_control
 
 SEVERITY_ORDER: Mapping[Severity, int] = {severity: rank for rank, severity in enumerate(Severity)}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +56,9 @@ def render_json(findings: Sequence[ReportedFinding]) -> str:
     return json.dumps([reported.to_dict() for reported in ordered(findings)], indent=2)
 
 
-def printable(text: str) -> str:
-    """Escape control characters: policy text must not drive the operator's terminal."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
-
-
 def render_rows(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """Left-aligned columns two spaces apart; the last column is not padded."""
-    cells = [[printable(cell) for cell in row] for row in [list(headers), *rows]]
+    cells = [[escape_control(cell) for cell in row] for row in [list(headers), *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers) - 1)]
     return [
         "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]])
@@ -73,7 +67,7 @@ def render_rows(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[s
 
 
 def _indented(text: str, prefix: str = "      ") -> list[str]:
-    return [prefix + printable(line) for line in text.splitlines()]
+    return [prefix + escape_control(line) for line in text.splitlines()]
 
 
 def render_table(findings: Sequence[ReportedFinding]) -> str:
@@ -119,7 +113,7 @@ def finding_lines(
 ) -> list[str]:
     """One finding in full: its heading, then indented its detail, the exemption if any, the
     advice, the corrected trust policy and the command applying it."""
-    lines = [printable(heading), *_indented(detail, "    ")]
+    lines = [escape_control(heading), *_indented(detail, "    ")]
     if exemption is not None:
         lines += _indented(f"Exempt (role tag): {exemption}", "    ")
     lines += _indented(f"Fix: {remediation.text}", "    ")

@@ -21,7 +21,7 @@ from trust_auditor.cli.options import Commands, add_org_options
 from trust_auditor.cli.progress import Progress
 from trust_auditor.cli.report import ReportedFinding, render_json, render_table
 from trust_auditor.cli.sarif import to_sarif
-from trust_auditor.cli.sources import read_text
+from trust_auditor.cli.sources import NESTED_TOO_DEEPLY, read_text
 from trust_auditor.model import RoleArn
 from trust_auditor.roles import RoleRecord, RoleRecordError, roles_from_authorization_details
 
@@ -58,7 +58,19 @@ def add_parser(commands: Commands) -> None:
         "--import",
         dest="import_findings",
         action="store_true",
-        help="import the findings into Security Hub (and archive those of fixed/deleted roles)",
+        help=(
+            "import the findings into Security Hub, archiving those of fixed roles (and of "
+            "deleted roles: on a live scan, or with --archive-missing)"
+        ),
+    )
+    parser.add_argument(
+        "--archive-missing",
+        action="store_true",
+        help=(
+            "with --from-file --import: the file is the whole account, so archive the findings "
+            "of roles it does not list. Without it only the listed roles' findings change (a "
+            "partial or stale export resolves nothing). A live scan always archives them"
+        ),
     )
     add_org_options(parser)
     add_aws_options(parser)
@@ -66,6 +78,11 @@ def add_parser(commands: Commands) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.archive_missing and not (args.from_file is not None and args.import_findings):
+        raise CliError(
+            "--archive-missing goes with --from-file and --import "
+            "(a live scan always archives the findings of roles that are gone)"
+        )
     needs_aws = args.from_file is None or args.lookup_org or args.import_findings
     clients = aws_clients(args) if needs_aws else None
     region = home_region(clients) if clients else args.region or DEFAULT_HOME_REGION
@@ -83,7 +100,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         ]
         print(_render(args.format, audits, reported, region), file=out)
         if args.import_findings and clients is not None:
-            _import(clients, region, org, audits, err)
+            # A live scan read every role of the account: findings of roles not among them are
+            # stale. An export file may be partial or old: only the operator can say it is whole.
+            full_scan = args.from_file is None or args.archive_missing
+            _import(clients, region, org, audits, err, full_scan=full_scan)
     return exit_code(sum(1 for item in reported if item.exemption is None))
 
 
@@ -108,6 +128,8 @@ def _exported_roles(name: str) -> list[RoleRecord]:
         export: Any = json.loads(read_text(name))
     except ValueError as error:
         raise CliError(f"{name}: not JSON: {error}") from error
+    except RecursionError as error:
+        raise CliError(f"{name}: {NESTED_TOO_DEEPLY}") from error
     if not isinstance(export, dict) or "RoleDetailList" not in export:
         raise CliError(
             f"{name}: no RoleDetailList: expected `aws iam get-account-authorization-details` "
@@ -120,9 +142,17 @@ def _exported_roles(name: str) -> list[RoleRecord]:
 
 
 def _live_roles(clients: AwsClients) -> Iterator[RoleRecord]:
+    """The account's roles as IAM lists them; what IAM returns that cannot be read as roles is
+    a CliError (an audit of part of the account would pass for the whole)."""
     from trust_auditor.aws.iam import IamRoleInventory  # noqa: PLC0415
 
-    return IamRoleInventory(clients.iam).iter_roles()
+    operation = "GetAccountAuthorizationDetails"
+    try:
+        yield from IamRoleInventory(clients.iam).iter_roles()
+    except RoleRecordError as error:
+        raise CliError(f"{operation} returned an unreadable role: {error}") from error
+    except RuntimeError as error:  # the inventory's own "truncated page without a Marker"
+        raise CliError(f"{operation}: {error}") from error
 
 
 def _audit_all(roles: Iterable[RoleRecord], org: OrgContext, err: TextIO) -> list[RoleAudit]:
@@ -170,7 +200,13 @@ def _finding_id(reported: ReportedFinding) -> str:
 
 
 def _import(
-    clients: AwsClients, region: str, org: OrgContext, audits: list[RoleAudit], err: TextIO
+    clients: AwsClients,
+    region: str,
+    org: OrgContext,
+    audits: list[RoleAudit],
+    err: TextIO,
+    *,
+    full_scan: bool,
 ) -> None:
     from trust_auditor.audit import AccountMismatchError, Auditor  # noqa: PLC0415
     from trust_auditor.aws.iam import IamRoleReader  # noqa: PLC0415
@@ -185,8 +221,7 @@ def _import(
         org_context=lambda: org,
     )
     try:
-        # Every role of the account was audited: findings of roles not among them are stale.
-        summary = auditor.publish_scan(audits, full_scan=True)
+        summary = auditor.publish_scan(audits, full_scan=full_scan)
     except AccountMismatchError as error:
         raise CliError(str(error)) from error
     print(

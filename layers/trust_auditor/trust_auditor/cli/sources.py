@@ -15,6 +15,7 @@ from trust_auditor.cli.errors import CliError
 from trust_auditor.cli.iac import is_cloudformation, is_terraform, load_template_text
 
 STDIN = "-"
+NESTED_TOO_DEEPLY = "nested too deeply"
 # A YAML file that fails to parse is still recognisably a template by its top-level keys.
 _TEMPLATE_KEY_LINE = re.compile(r"^(AWSTemplateFormatVersion|Resources|Transform)\s*:", re.M)
 
@@ -47,7 +48,7 @@ def read_text(name: str, stdin: BinaryIO | None = None) -> str:
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         return None
 
 
@@ -56,6 +57,8 @@ def _yaml_template(text: str) -> Any:
         return load_template_text(text)
     except yaml.YAMLError as error:
         raise CliError(f"not a readable CloudFormation template: {_yaml_problem(error)}") from error
+    except RecursionError as error:
+        raise CliError(f"not a readable CloudFormation template: {NESTED_TOO_DEEPLY}") from error
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
