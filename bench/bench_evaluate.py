@@ -1,7 +1,9 @@
 """Cost per policy of evaluate_trust_policy on JSON text, next to json.loads of the same texts.
 
 Cycles the labelled corpus (../shared/corpus when present, else a built-in sample) to at least
-20,000 policies and prints per-policy times and their ratio. Figures, not assertions.
+20,000 policies and prints per-policy times and their ratio. Wall time on a shared VM is noisy,
+so where valgrind is installed it also prints the instructions per policy that callgrind
+counts for both, and their ratio. Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -9,8 +11,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -75,13 +81,69 @@ def per_policy_us(runs: Sequence[Callable[[], Any]], count: int, repeats: int) -
     return [seconds / count * 1e6 for seconds in best]
 
 
+def run_only(mode: str, workload: Sequence[tuple[str, TrustContext]]) -> None:
+    """One pass of `json` or `evaluate` over the workload, for the instruction count."""
+    for text, context in workload:
+        if mode == "evaluate":
+            evaluate_trust_policy(text, context)
+        elif mode == "json":
+            with contextlib.suppress(ValueError):
+                json.loads(text)
+
+
+def instructions_per_policy(policies: int) -> tuple[float, float] | None:
+    """Instructions per policy of json.loads and of evaluate_trust_policy, counted by
+    valgrind's callgrind (the same count whatever else the machine is doing); None when
+    valgrind is missing. Each count is a run's total minus an empty run's (start-up, imports)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    totals = {}
+    for mode in ("none", "json", "evaluate"):
+        with tempfile.TemporaryDirectory() as scratch:
+            out = subprocess.run(
+                [
+                    valgrind,
+                    "--tool=callgrind",
+                    f"--callgrind-out-file={scratch}/out",
+                    sys.executable,
+                    __file__,
+                    "--run-only",
+                    mode,
+                    "--policies",
+                    str(policies),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        match = re.search(r"Collected : (\d+)", out.stderr)
+        if match is None:
+            return None
+        totals[mode] = int(match.group(1))
+    return (
+        (totals["json"] - totals["none"]) / policies,
+        (totals["evaluate"] - totals["none"]) / policies,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--policies", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--instruction-policies",
+        type=int,
+        default=2_000,
+        help="policies per callgrind run (0: skip the instruction count)",
+    )
+    parser.add_argument("--run-only", choices=["none", "json", "evaluate"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     cases = load_cases()
     workload = [cases[i % len(cases)] for i in range(max(args.policies, len(cases)))]
+    if args.run_only:
+        run_only(args.run_only, workload)
+        return 0
     texts = [text for text, _ in workload]
 
     def parse_only() -> None:
@@ -101,6 +163,14 @@ def main() -> int:
     print(f"evaluate_trust_policy   {eval_us:>10.2f} us/policy (includes parsing the JSON)")
     print(f"ratio                   {eval_us / json_us:>10.1f} x json.loads")
     print(f"throughput              {1e6 / eval_us:>10,.0f} policies/s on one core")
+    counted = (
+        instructions_per_policy(args.instruction_policies) if args.instruction_policies else None
+    )
+    if counted is not None:
+        json_ir, eval_ir = counted
+        print(f"instructions, json.loads            {json_ir:>10,.0f} per policy (callgrind)")
+        print(f"instructions, evaluate_trust_policy {eval_ir:>10,.0f} per policy (callgrind)")
+        print(f"instruction ratio       {eval_ir / json_ir:>10.1f} x json.loads")
     return 0
 
 
