@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 
 from trust_auditor.asff import FindingScope
 from trust_auditor.aws.securityhub import SecurityHubPublisher
-from trust_auditor.cli.findings import StoredFinding, render_remediation, render_table, select
+from trust_auditor.cli.findings import (
+    StoredFinding,
+    in_report_order,
+    render_remediation,
+    render_table,
+)
 from trust_auditor.model import Severity
 
 if TYPE_CHECKING:
@@ -18,15 +23,9 @@ if TYPE_CHECKING:
 
 def security_hub_view(securityhub: SecurityHubClient, scope: FindingScope) -> list[str]:
     stored = SecurityHubPublisher(securityhub).find(
-        product_arn=scope.product_arn, account_id=scope.account_id, active_only=True
+        product_arn=scope.product_arn, account_id=scope.account_id, record_state="ACTIVE"
     )
-    active = select(
-        [StoredFinding.from_asff(finding) for finding in stored],
-        severities=[],
-        rules=[],
-        record_state="ACTIVE",
-        workflow_statuses=[],
-    )
+    active = in_report_order([StoredFinding.from_asff(finding) for finding in stored])
     lines = [render_table(active), "", _counts(active)]
     example = _remediation_example(active)
     if example is not None:

@@ -1,14 +1,15 @@
 """Workarounds for moto 5.2's Security Hub gaps, installed on a client with botocore event
-hooks (test code only): GetFindings ignores its Filters (filtered here after the call),
-BatchUpdateFindings does not exist (applied here to moto's stored findings), and
-BatchImportFindings leaves Workflow alone (here a new finding gets NEW, and a finding that
-comes back from ARCHIVED / PASSED has NOTIFIED or RESOLVED reset to NEW, SUPPRESSED kept, as
-the Security Hub API reference describes Workflow.Status)."""
+hooks (test code only): GetFindings ignores its Filters (filtered here after the call; a
+filter not understood here raises rather than being ignored), BatchUpdateFindings does not
+exist (applied here to moto's stored findings), and BatchImportFindings leaves Workflow alone
+(here a new finding gets NEW, and a finding that comes back from ARCHIVED / PASSED has
+NOTIFIED or RESOLVED reset to NEW, SUPPRESSED kept, as the Security Hub API reference
+describes Workflow.Status)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,7 +81,9 @@ def _reset_workflow(context: dict[str, Any], **_: Any) -> None:
 
 
 def _remember_filters(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
-    context[_FILTERS_KEY] = params.get("Filters") or {}
+    filters = params.get("Filters") or {}
+    _check_understood(filters)
+    context[_FILTERS_KEY] = filters
 
 
 def _apply_filters(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -88,29 +91,48 @@ def _apply_filters(parsed: dict[str, Any], context: dict[str, Any], **_: Any) ->
     parsed["Findings"] = [f for f in parsed.get("Findings", []) if _matches(f, filters)]
 
 
-def _field_values(finding: Mapping[str, Any], name: str) -> list[str]:
-    if name == "ResourceId":
-        return [str(r.get("Id")) for r in finding.get("Resources", [])]
-    if name == "WorkflowStatus":
-        return [str((finding.get("Workflow") or {}).get("Status", "NEW"))]
-    if name == "ComplianceStatus":
-        return [str((finding.get("Compliance") or {}).get("Status", ""))]
-    if name in ("ProductArn", "AwsAccountId", "GeneratorId", "Id", "RecordState"):
-        return [str(finding.get(name, ""))]
-    raise NotImplementedError(f"the moto workaround does not filter on {name}")
+def _top_level(name: str) -> Callable[[Mapping[str, Any]], list[str]]:
+    return lambda finding: [str(finding.get(name, ""))]
+
+
+# The string fields this workaround filters on, as Security Hub reads each from a finding.
+_STRING_FIELDS: Mapping[str, Callable[[Mapping[str, Any]], list[str]]] = {
+    **{
+        name: _top_level(name)
+        for name in ("ProductArn", "AwsAccountId", "GeneratorId", "Id", "RecordState")
+    },
+    "ResourceId": lambda finding: [str(r.get("Id")) for r in finding.get("Resources", [])],
+    "SeverityLabel": lambda finding: [str((finding.get("Severity") or {}).get("Label", ""))],
+    "WorkflowStatus": lambda finding: [str((finding.get("Workflow") or {}).get("Status", "NEW"))],
+    "ComplianceStatus": lambda finding: [str((finding.get("Compliance") or {}).get("Status", ""))],
+}
+_STRING_COMPARISONS: Mapping[str, Callable[[str, str], bool]] = {
+    "EQUALS": lambda value, expected: value == expected,
+    "PREFIX": lambda value, expected: value.startswith(expected),
+    "NOT_EQUALS": lambda value, expected: value != expected,
+    "PREFIX_NOT_EQUALS": lambda value, expected: not value.startswith(expected),
+}
+_NEGATIVE_COMPARISONS = frozenset({"NOT_EQUALS", "PREFIX_NOT_EQUALS"})
+
+
+def _check_understood(filters: Mapping[str, Any]) -> None:
+    """Refuse, before the call, a filter this workaround would not apply as Security Hub does:
+    ignoring it would show a test more findings than Security Hub returns."""
+    for name, conditions in filters.items():
+        if name == "ProductFields":
+            comparisons = {c["Comparison"] for c in conditions} - {"EQUALS"}
+        elif name in _STRING_FIELDS:
+            comparisons = {c["Comparison"] for c in conditions} - set(_STRING_COMPARISONS)
+        else:
+            raise NotImplementedError(f"the moto workaround does not filter on {name}")
+        if comparisons:
+            raise NotImplementedError(
+                f"the moto workaround does not compare {name} with {', '.join(sorted(comparisons))}"
+            )
 
 
 def _string_match(value: str, condition: Mapping[str, Any]) -> bool:
-    expected, comparison = str(condition["Value"]), condition["Comparison"]
-    if comparison == "EQUALS":
-        return value == expected
-    if comparison == "PREFIX":
-        return value.startswith(expected)
-    if comparison == "NOT_EQUALS":
-        return value != expected
-    if comparison == "PREFIX_NOT_EQUALS":
-        return not value.startswith(expected)
-    raise NotImplementedError(f"the moto workaround does not compare with {comparison}")
+    return _STRING_COMPARISONS[condition["Comparison"]](value, str(condition["Value"]))
 
 
 def _matches(finding: Mapping[str, Any], filters: Mapping[str, Any]) -> bool:
@@ -122,9 +144,9 @@ def _matches(finding: Mapping[str, Any], filters: Mapping[str, Any]) -> bool:
             if not all(fields.get(c["Key"]) == c["Value"] for c in conditions):
                 return False
             continue
-        values = _field_values(finding, name)
-        positive = [c for c in conditions if not c["Comparison"].endswith("NOT_EQUALS")]
-        negative = [c for c in conditions if c["Comparison"].endswith("NOT_EQUALS")]
+        values = _STRING_FIELDS[name](finding)
+        positive = [c for c in conditions if c["Comparison"] not in _NEGATIVE_COMPARISONS]
+        negative = [c for c in conditions if c["Comparison"] in _NEGATIVE_COMPARISONS]
         if positive and not any(_string_match(v, c) for v in values for c in positive):
             return False
         if not all(_string_match(v, c) for v in values for c in negative):

@@ -111,7 +111,6 @@ class FindingStore(Protocol):
         account_id: str,
         role_name: str | None = None,
         finding_ids: Sequence[str] | None = None,
-        active_only: bool = False,
     ) -> list[dict[str, Any]]: ...
 
     def import_findings(self, findings: Sequence[Mapping[str, Any]]) -> int: ...

@@ -80,7 +80,6 @@ class _Store:
         account_id: str,
         role_name: str | None = None,
         finding_ids: Sequence[str] | None = None,
-        active_only: bool = False,
     ) -> list[dict[str, Any]]:
         self.finds.append({"role_name": role_name, "finding_ids": finding_ids})
         prefix = f"trust-auditor/{account_id}/{role_key(role_name)}/" if role_name else ""

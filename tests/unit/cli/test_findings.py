@@ -123,6 +123,19 @@ ACTIVE = {
             id="workflow",
         ),
         pytest.param(["--rule", "DANGLING_PRINCIPAL"], set(), id="none-match"),
+        pytest.param(
+            ["--rule", "SERVICE_CONFUSED_DEPUTY", "--workflow-status", "SUPPRESSED"],
+            {(_arn("sns-delivery"), "SERVICE_CONFUSED_DEPUTY", "SUPPRESSED", "ACTIVE")},
+            id="rule-and-workflow",
+        ),
+        pytest.param(
+            ["--severity", "LOW", "--workflow-status", "NEW"], set(), id="severity-and-workflow"
+        ),
+        pytest.param(
+            ["--record-state", "ARCHIVED", "--severity", "CRITICAL"],
+            set(),
+            id="archived-and-severity",
+        ),
     ],
 )
 def test_filters(

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from mypy_boto3_securityhub.type_defs import (
         AwsSecurityFindingFiltersTypeDef,
         GetFindingsResponseTypeDef,
+        StringFilterTypeDef,
     )
 
 logger = logging.getLogger(__name__)
@@ -191,29 +192,42 @@ class SecurityHubPublisher:
         account_id: str,
         role_name: str | None = None,
         finding_ids: Sequence[str] | None = None,
-        active_only: bool = False,
+        rules: Sequence[str] = (),
+        severities: Sequence[str] = (),
+        workflow_statuses: Sequence[str] = (),
+        record_state: str | None = None,
     ) -> list[dict[str, Any]]:
         """This product's findings in the account (or of one role, or those of `finding_ids`),
-        archived ones included unless `active_only`: their CreatedAt/UpdatedAt matter when a
-        finding comes back."""
+        filtered by Security Hub itself: of any of `rules`, `severities` (labels) and
+        `workflow_statuses` when given, and only in `record_state` when given (archived ones
+        are included by default: their CreatedAt/UpdatedAt matter when a finding comes back)."""
         if role_name is not None and finding_ids is not None:
             raise ValueError("find by role_name or by finding_ids, not both")
         if finding_ids is not None and not finding_ids:
             return []
         filters: AwsSecurityFindingFiltersTypeDef = {
-            "ProductArn": [{"Value": product_arn, "Comparison": "EQUALS"}],
-            "AwsAccountId": [{"Value": account_id, "Comparison": "EQUALS"}],
-            # The default product ARN is shared with other custom integrations.
-            "GeneratorId": [{"Value": GENERATOR_PREFIX, "Comparison": "PREFIX"}],
+            "ProductArn": _equal_to_any([product_arn]),
+            "AwsAccountId": _equal_to_any([account_id]),
+            # The default product ARN is shared with other custom integrations: the generator
+            # tells this product's findings apart.
+            "GeneratorId": (
+                _equal_to_any([GENERATOR_PREFIX + rule for rule in rules])
+                if rules
+                else [{"Value": GENERATOR_PREFIX, "Comparison": "PREFIX"}]
+            ),
         }
         if finding_ids is not None:
-            filters["Id"] = [{"Value": fid, "Comparison": "EQUALS"} for fid in finding_ids]
+            filters["Id"] = _equal_to_any(finding_ids)
         if role_name is not None:
             filters["Id"] = [
                 {"Value": role_id_prefix(account_id, role_name), "Comparison": "PREFIX"}
             ]
-        if active_only:
-            filters["RecordState"] = [{"Value": "ACTIVE", "Comparison": "EQUALS"}]
+        if severities:
+            filters["SeverityLabel"] = _equal_to_any(severities)
+        if workflow_statuses:
+            filters["WorkflowStatus"] = _equal_to_any(workflow_statuses)
+        if record_state is not None:
+            filters["RecordState"] = _equal_to_any([record_state])
         findings: list[dict[str, Any]] = []
         token: str | None = None
         while True:
@@ -333,6 +347,12 @@ class SecurityHubPublisher:
                     raise PublishError(action, dict.fromkeys(batch, why)) from error
                 failed.update(dict.fromkeys(batch, _Failure(why, transient=True)))
         return failed
+
+
+def _equal_to_any(values: Iterable[str]) -> list[StringFilterTypeDef]:
+    """A finding matches a field's EQUALS filters when it equals any of them (repeats dropped:
+    Security Hub takes at most 20 values per field)."""
+    return [{"Value": value, "Comparison": "EQUALS"} for value in dict.fromkeys(values)]
 
 
 def _error_code(error: Exception) -> str:

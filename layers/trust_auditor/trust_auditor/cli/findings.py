@@ -1,4 +1,5 @@
-"""`trust-auditor findings`: this product's findings in Security Hub, filtered."""
+"""`trust-auditor findings`: this product's findings in Security Hub, filtered by Security Hub
+(GetFindings filters) and listed in report order."""
 
 from __future__ import annotations
 
@@ -145,15 +146,12 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             product_arn=scope.product_arn,
             account_id=scope.account_id,
             role_name=role_name,
-            active_only=args.record_state == "ACTIVE",
+            rules=args.rule,
+            severities=args.severity,
+            workflow_statuses=args.workflow_status,
+            record_state=args.record_state,
         )
-    selected = select(
-        [StoredFinding.from_asff(finding) for finding in stored],
-        severities=args.severity,
-        rules=args.rule,
-        record_state=args.record_state,
-        workflow_statuses=args.workflow_status,
-    )
+    selected = in_report_order([StoredFinding.from_asff(finding) for finding in stored])
     if args.format == "json":
         print(render_json(selected), file=out)
     else:
@@ -164,26 +162,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return exit_code(len(selected))
 
 
-def select(
-    findings: Sequence[StoredFinding],
-    *,
-    severities: Sequence[str],
-    rules: Sequence[str],
-    record_state: str,
-    workflow_statuses: Sequence[str],
-) -> list[StoredFinding]:
-    """The findings matching every given filter (an empty list of values matches all)."""
-
-    def matches(finding: StoredFinding) -> bool:
-        return (
-            (not severities or finding.severity in severities)
-            and (not rules or finding.rule in rules)
-            and finding.record_state == record_state
-            and (not workflow_statuses or finding.workflow_status in workflow_statuses)
-        )
-
+def in_report_order(findings: Sequence[StoredFinding]) -> list[StoredFinding]:
+    """Most severe first, then by role, rule and principal (Security Hub selected them)."""
     return sorted(
-        filter(matches, findings),
+        findings,
         key=lambda f: (_severity_rank(f.severity), f.role_arn, f.rule, f.principal or ""),
     )
 
