@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from trust_auditor.conditions import SetQualifier, glob_match, has_policy_variable
-from trust_auditor.model import TrustContext
+from trust_auditor.model import ORG_ID_PATTERN, TrustContext
 from trust_auditor.policy import Condition, Effect, Statement
 from trust_auditor.principals import COGNITO_ISSUER, Kind, Principal
 
@@ -39,7 +39,7 @@ _SERVICE_ONLY_KEYS = _SOURCE_KEYS | {SERVICE_NAME, "aws:principalservicenameslis
 # Operators whose match pins a value: positive string operators, plain or ForAnyValue.
 _PINNING_OPERATORS = frozenset({"StringEquals", "StringEqualsIgnoreCase", "StringLike"})
 _ARN_OPERATORS = frozenset({"ArnEquals", "ArnLike"})
-_ORG_PATH = re.compile(r"(o-[a-z0-9]{10,32})/", re.IGNORECASE)
+_ORG_PATH = re.compile(f"({ORG_ID_PATTERN})/", re.IGNORECASE)
 _GITHUB_ISSUER = "token.actions.githubusercontent.com"
 _GITHUB_OWNER_KEYS = frozenset({"repository", "job_workflow_ref"})
 _GITHUB_LITERAL_KEYS = frozenset({"repository_id", "repository_owner", "repository_owner_id"})

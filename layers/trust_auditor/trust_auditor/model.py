@@ -10,6 +10,8 @@ from types import MappingProxyType
 from typing import Any
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
+# An AWS Organizations organization id, as Organizations issues it (unanchored: callers anchor).
+ORG_ID_PATTERN = r"o-[a-z0-9]{10,32}"
 _ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role(/.*)?/([\w+=,.@-]{1,64})$")
 
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from trust_auditor.model import ORG_ID_PATTERN
+
 _ACCOUNT_ID_PATTERN = r"^\d{12}$"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -31,7 +33,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     home_region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")
-    org_id: str | None = Field(default=None, pattern=r"^o-[a-z0-9]{10,32}$")
+    org_id: str | None = Field(default=None, pattern=f"^{ORG_ID_PATTERN}$")
     org_account_ids: tuple[str, ...] = ()
     trusted_account_ids: tuple[str, ...] = ()
     assumption_cache_seconds: float = Field(default=300.0, ge=0)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from tests.helpers.moto_securityhub import install_securityhub_workarounds
@@ -54,3 +55,15 @@ def clients_hooks(monkeypatch: pytest.MonkeyPatch) -> list[Callable[[AwsClients]
 def moto(aws_env: None, clients_hooks: list[Callable[[AwsClients], None]]) -> Iterator[None]:
     with mock_aws():
         yield
+
+
+def security_hub_not_enabled(clients: AwsClients) -> None:
+    """A client hook: GetFindings answers as in an account where Security Hub is off."""
+
+    def refuse(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "InvalidAccessException", "Message": "not subscribed"}},
+            "GetFindings",
+        )
+
+    clients.securityhub.meta.events.register("before-call.securityhub.GetFindings", refuse)

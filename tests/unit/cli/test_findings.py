@@ -10,9 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.helpers.moto_securityhub import install_securityhub_workarounds
+from tests.unit.cli.conftest import security_hub_not_enabled
 from trust_auditor.asff import FIELD_CORRECTED_POLICY, FIELD_RULE, FindingScope, to_asff
 from trust_auditor.aws.clients import AwsClients
 from trust_auditor.cli.findings import StoredFinding
@@ -277,22 +277,12 @@ def test_nothing_stored(moto: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == "No findings.\n"
 
 
-def _not_subscribed(clients: AwsClients) -> None:
-    def refuse(**_: Any) -> None:
-        raise ClientError(
-            {"Error": {"Code": "InvalidAccessException", "Message": "not subscribed"}},
-            "GetFindings",
-        )
-
-    clients.securityhub.meta.events.register("before-call.securityhub.GetFindings", refuse)
-
-
 def test_security_hub_not_enabled(
     moto: None,
     clients_hooks: list[Callable[[AwsClients], None]],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    clients_hooks.append(_not_subscribed)
+    clients_hooks.append(security_hub_not_enabled)
     assert main(["findings", "--region", "eu-west-1"]) == 2
     assert capsys.readouterr().err == (
         "trust-auditor: error: Security Hub is not enabled in eu-west-1 for this account "

@@ -9,8 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
+from tests.unit.cli.conftest import security_hub_not_enabled
 from trust_auditor.asff import finding_id
 from trust_auditor.aws.clients import AwsClients
 from trust_auditor.cli.main import main
@@ -354,16 +354,6 @@ def test_unreadable_iam_listing(
     assert err.splitlines()[-1] == f"trust-auditor: error: {message}"
 
 
-def _not_subscribed(clients: AwsClients) -> None:
-    def refuse(**_: Any) -> None:
-        raise ClientError(
-            {"Error": {"Code": "InvalidAccessException", "Message": "not subscribed"}},
-            "GetFindings",
-        )
-
-    clients.securityhub.meta.events.register("before-call.securityhub.GetFindings", refuse)
-
-
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -433,7 +423,7 @@ def test_security_hub_not_enabled(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _create_roles()
-    clients_hooks.append(_not_subscribed)
+    clients_hooks.append(security_hub_not_enabled)
     code, _, err = _run(["scan", "--import", "--format", "json"], capsys)
     assert code == 2
     assert err.splitlines()[-1] == (

@@ -7,11 +7,8 @@ import re
 from typing import NoReturn
 
 from trust_auditor.cli.errors import CliError
-from trust_auditor.model import ContextError, RoleArn, TrustContext
+from trust_auditor.model import ORG_ID_PATTERN, ContextError, RoleArn, TrustContext
 
-# An AWS Organizations organization id, as Organizations issues it. settings.py (ORG_ID) holds
-# the same pattern.
-ORG_ID_PATTERN = r"o-[a-z0-9]{10,32}"
 _ACCOUNT_ID = re.compile(r"\d{12}")
 _ORG_ID = re.compile(ORG_ID_PATTERN)
 
